@@ -1,0 +1,60 @@
+# The Atlas's commands. `make run` and `make test` need nothing set up by hand.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.8
+# Interpreters come from this machine (pyenv reads .python-version); never downloaded.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON := $(PY)
+
+.PHONY: help install run worker test lint typecheck check messages clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(PY):
+	python3 -m venv $(VENV)
+
+$(UV): | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+install: $(VENV)/.synced ## Create .venv and install the locked dependencies
+
+locale/fr/LC_MESSAGES/django.mo: locale/fr/LC_MESSAGES/django.po | $(VENV)/.synced
+	$(PY) manage.py compilemessages --ignore=.venv -v0
+
+messages: $(VENV)/.synced ## Refresh the translation catalogues
+	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=static -v0
+
+run: install locale/fr/LC_MESSAGES/django.mo ## Migrate, seed the demo and serve on 127.0.0.1:$(PORT)
+	$(PY) manage.py migrate --no-input -v0
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+worker: install ## Start a Celery worker (needs REDIS_URL)
+	$(VENV)/bin/celery -A config worker -l info
+
+test: install locale/fr/LC_MESSAGES/django.mo ## Run the whole suite
+	$(VENV)/bin/pytest
+
+lint: install ## ruff check and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install ## mypy with the Django and DRF plugins
+	$(VENV)/bin/mypy .
+
+check: lint typecheck ## Every static check CI runs
+	$(PY) manage.py makemigrations --check --dry-run -v0
+
+clean: ## Remove the environment and local database
+	rm -rf $(VENV) db.sqlite3 staticfiles

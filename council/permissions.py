@@ -1,0 +1,154 @@
+"""
+Who may do what: the one place that says so.
+
+Views, forms, the admin and the API all ask these predicates; none of them
+decides on its own.
+
+- Atlas staff (active superusers) act everywhere.
+- A council member acts on their jurisdiction and on everything below it, and
+  on nothing else:
+  - editors and chairs edit records (create, change, archive);
+  - reviewers and chairs review them (publish, or return with a comment);
+  - chairs also manage their council.
+
+Memberships are read once per user object and kept on it, so a page that asks
+many questions costs one query, not one per question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db import models
+
+from cities.models import Jurisdiction
+from council.models import Coalition, CoalitionMembership, CouncilMembership, Organization
+from initiatives.models import (
+    Indicator,
+    Initiative,
+    InitiativeLink,
+    Measurement,
+    Milestone,
+    Partnership,
+    Plan,
+    Source,
+)
+
+Role = CouncilMembership.Role
+EDIT_ROLES = frozenset({Role.EDITOR, Role.CHAIR})
+REVIEW_ROLES = frozenset({Role.REVIEWER, Role.CHAIR})
+MANAGE_ROLES = frozenset({Role.CHAIR})
+ANY_ROLE = frozenset(Role)
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+_CACHE_ATTR = "_atlas_council_memberships"
+
+
+def is_atlas_staff(user: AnyUser | None) -> bool:
+    return bool(user and user.is_active and getattr(user, "is_superuser", False))
+
+
+def memberships(user: AnyUser | None) -> list[CouncilMembership]:
+    """The user's council memberships with their jurisdictions, read once per user object."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return []
+    cached: list[CouncilMembership] | None = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        cached = list(
+            CouncilMembership.objects.filter(user_id=user.pk).select_related("jurisdiction")
+        )
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def forget_memberships(user: AnyUser) -> None:
+    """Drop the cached memberships, after a role changes within the same request."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def is_council_member(user: AnyUser | None) -> bool:
+    return bool(memberships(user))
+
+
+def jurisdiction_of(obj: models.Model) -> Jurisdiction | None:
+    """The jurisdiction whose council answers for ``obj``; None means only staff may act."""
+    match obj:
+        case Jurisdiction():
+            return obj
+        case Initiative() | Plan() | Organization() | Coalition() | CouncilMembership():
+            return obj.jurisdiction
+        case Milestone() | Indicator() | Partnership() | Source():
+            return obj.initiative.jurisdiction
+        case Measurement():
+            return obj.indicator.initiative.jurisdiction
+        case InitiativeLink():
+            return obj.from_initiative.jurisdiction
+        case CoalitionMembership():
+            return obj.coalition.jurisdiction
+    return None
+
+
+def has_role_on(
+    user: AnyUser | None, jurisdiction: Jurisdiction | None, roles: Iterable[str]
+) -> bool:
+    """True when the user holds one of ``roles`` on ``jurisdiction`` or on one of its ancestors."""
+    if jurisdiction is None:
+        return False
+    wanted = set(roles)
+    return any(
+        m.role in wanted and jurisdiction.is_within(m.jurisdiction) for m in memberships(user)
+    )
+
+
+def jurisdictions_for(user: AnyUser | None, roles: Iterable[str]) -> models.QuerySet[Jurisdiction]:
+    """Every jurisdiction the user acts on with one of ``roles``: one query."""
+    if is_atlas_staff(user):
+        return Jurisdiction.objects.all()
+    wanted = set(roles)
+    roots = [m.jurisdiction for m in memberships(user) if m.role in wanted]
+    return Jurisdiction.objects.within(roots)
+
+
+def editable_jurisdictions(user: AnyUser | None) -> models.QuerySet[Jurisdiction]:
+    return jurisdictions_for(user, EDIT_ROLES)
+
+
+def reviewable_jurisdictions(user: AnyUser | None) -> models.QuerySet[Jurisdiction]:
+    return jurisdictions_for(user, REVIEW_ROLES)
+
+
+def visible_jurisdictions(user: AnyUser | None) -> models.QuerySet[Jurisdiction]:
+    """Where the user may see unpublished records: any council role counts."""
+    return jurisdictions_for(user, ANY_ROLE)
+
+
+def can_edit(user: AnyUser | None, obj: models.Model) -> bool:
+    """Edit ``obj``, or create it in its jurisdiction. Objects with no jurisdiction are staff's."""
+    return is_atlas_staff(user) or has_role_on(user, jurisdiction_of(obj), EDIT_ROLES)
+
+
+def can_review(user: AnyUser | None, obj: models.Model) -> bool:
+    return is_atlas_staff(user) or has_role_on(user, jurisdiction_of(obj), REVIEW_ROLES)
+
+
+def can_manage_council(user: AnyUser | None, jurisdiction: Jurisdiction) -> bool:
+    return is_atlas_staff(user) or has_role_on(user, jurisdiction, MANAGE_ROLES)
+
+
+def can_view_unpublished(user: AnyUser | None, obj: models.Model) -> bool:
+    return is_atlas_staff(user) or has_role_on(user, jurisdiction_of(obj), ANY_ROLE)
+
+
+def scope_to_jurisdictions(
+    queryset: models.QuerySet[Any],
+    jurisdictions: models.QuerySet[Jurisdiction],
+    *,
+    field: str = "jurisdiction",
+) -> models.QuerySet[Any]:
+    """Narrow ``queryset`` to rows whose ``field`` lies within ``jurisdictions``."""
+    return queryset.filter(**{f"{field}__in": jurisdictions})

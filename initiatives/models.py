@@ -1,0 +1,525 @@
+from __future__ import annotations
+
+from typing import Any, ClassVar, Self
+
+import pycountry
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from initiatives.managers import InitiativeQuerySet, PlanQuerySet
+
+
+def validate_currency(value: str) -> None:
+    if pycountry.currencies.get(alpha_3=value) is None:
+        raise ValidationError(
+            _("%(value)s is not an ISO 4217 currency code such as USD or EUR."),
+            code="invalid_currency",
+            params={"value": value},
+        )
+
+
+class ContentLanguage(models.TextChoices):
+    """The language a record's own text is written in, for lang attributes."""
+
+    ENGLISH = "en", _("English")
+    FRENCH = "fr", _("French")
+
+
+class PublicationState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    REVIEW = "review", _("In review")
+    PUBLISHED = "published", _("Published")
+    ARCHIVED = "archived", _("Archived")
+
+
+# ------------------------------------------------------------------------------
+# Taxonomies
+# ------------------------------------------------------------------------------
+
+
+class Taxon(models.Model):
+    """A bilingual term. ``name`` and ``description`` follow the active language."""
+
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=120, unique=True)
+    name_fr = models.CharField(_("name (French)"), max_length=120, unique=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    description_fr = models.TextField(_("description (French)"), blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.name_fr if get_language() == "fr" else self.name_en
+
+    @property
+    def description(self) -> str:
+        return self.description_fr if get_language() == "fr" else self.description_en
+
+
+class FocusArea(Taxon):
+    """A field of digital leadership, from infrastructure to museums."""
+
+    history = HistoricalRecords()
+
+    class Meta(Taxon.Meta):
+        verbose_name = _("focus area")
+        verbose_name_plural = _("focus areas")
+
+    def get_absolute_url(self) -> str:
+        return reverse("initiatives:focus-area-detail", kwargs={"slug": self.slug})
+
+
+class Sector(Taxon):
+    """An industry or part of society that an initiative serves."""
+
+    history = HistoricalRecords()
+
+    class Meta(Taxon.Meta):
+        verbose_name = _("sector")
+        verbose_name_plural = _("sectors")
+
+    def get_absolute_url(self) -> str:
+        return reverse("initiatives:sector-detail", kwargs={"slug": self.slug})
+
+
+# ------------------------------------------------------------------------------
+# Plans and initiatives
+# ------------------------------------------------------------------------------
+
+
+class Authored(models.Model):
+    """Who created and last changed a record, and when."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+class Plan(Authored):
+    """A jurisdiction's digital strategy or road map, which groups initiatives."""
+
+    jurisdiction = models.ForeignKey(
+        "cities.Jurisdiction",
+        verbose_name=_("jurisdiction"),
+        on_delete=models.PROTECT,
+        related_name="plans",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    summary = models.TextField(_("summary"), blank=True)
+    description = models.TextField(_("description"), blank=True, help_text=_("Markdown."))
+    language = models.CharField(
+        _("content language"),
+        max_length=8,
+        choices=ContentLanguage.choices,
+        default=ContentLanguage.ENGLISH,
+    )
+    published_on = models.DateField(_("published on"), null=True, blank=True)
+    url = models.URLField(_("document"), blank=True)
+    source_url = models.URLField(_("source"), blank=True)
+    publication_state = models.CharField(
+        _("publication state"),
+        max_length=16,
+        choices=PublicationState.choices,
+        default=PublicationState.DRAFT,
+        db_index=True,
+    )
+    is_illustrative = models.BooleanField(_("illustrative"), default=False)
+
+    objects = PlanQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["-published_on", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("initiatives:plan-detail", kwargs={"slug": self.slug})
+
+
+class Initiative(Authored):
+    """One thing a jurisdiction does to lead in the digital era."""
+
+    class Status(models.TextChoices):
+        IDEA = "idea", _("Idea")
+        PLANNED = "planned", _("Planned")
+        ACTIVE = "active", _("Active")
+        COMPLETED = "completed", _("Completed")
+        PAUSED = "paused", _("Paused")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    # Completed and cancelled are final: a revived effort is a new initiative,
+    # linked with ``successor_of``, so the record of what happened stays true.
+    TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
+        Status.IDEA: frozenset({Status.PLANNED, Status.ACTIVE, Status.CANCELLED}),
+        Status.PLANNED: frozenset({Status.IDEA, Status.ACTIVE, Status.PAUSED, Status.CANCELLED}),
+        Status.ACTIVE: frozenset({Status.COMPLETED, Status.PAUSED, Status.CANCELLED}),
+        Status.PAUSED: frozenset({Status.PLANNED, Status.ACTIVE, Status.CANCELLED}),
+        Status.COMPLETED: frozenset(),
+        Status.CANCELLED: frozenset(),
+    }
+
+    jurisdiction = models.ForeignKey(
+        "cities.Jurisdiction",
+        verbose_name=_("lead jurisdiction"),
+        on_delete=models.PROTECT,
+        related_name="initiatives",
+    )
+    plan = models.ForeignKey(
+        Plan,
+        verbose_name=_("plan"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="initiatives",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    summary = models.TextField(_("summary"), blank=True)
+    description = models.TextField(_("description"), blank=True, help_text=_("Markdown."))
+    language = models.CharField(
+        _("content language"),
+        max_length=8,
+        choices=ContentLanguage.choices,
+        default=ContentLanguage.ENGLISH,
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.IDEA, db_index=True
+    )
+    start_date = models.DateField(_("start date"), null=True, blank=True)
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    budget_amount = models.DecimalField(
+        _("budget"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    budget_currency = models.CharField(
+        _("budget currency"), max_length=3, blank=True, validators=[validate_currency]
+    )
+    focus_areas = models.ManyToManyField(
+        FocusArea, verbose_name=_("focus areas"), blank=True, related_name="initiatives"
+    )
+    sectors = models.ManyToManyField(
+        Sector, verbose_name=_("sectors"), blank=True, related_name="initiatives"
+    )
+    lead_organization = models.ForeignKey(
+        "council.Organization",
+        verbose_name=_("lead organization"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_initiatives",
+    )
+    partners = models.ManyToManyField(
+        "council.Organization",
+        through="Partnership",
+        verbose_name=_("partners"),
+        blank=True,
+        related_name="partner_initiatives",
+    )
+    publication_state = models.CharField(
+        _("publication state"),
+        max_length=16,
+        choices=PublicationState.choices,
+        default=PublicationState.DRAFT,
+        db_index=True,
+        editable=False,
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+    is_illustrative = models.BooleanField(
+        _("illustrative"),
+        default=False,
+        help_text=_("Set on example records that do not describe real facts."),
+    )
+
+    objects = InitiativeQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[focus_areas, sectors])
+
+    # The status as read from the database; None for an unsaved initiative.
+    _loaded_status: str | None = None
+
+    class Meta:
+        verbose_name = _("initiative")
+        verbose_name_plural = _("initiatives")
+        ordering = ["-updated_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__isnull=True)
+                | models.Q(start_date__isnull=True)
+                | models.Q(end_date__gte=models.F("start_date")),
+                name="initiative_ends_after_start",
+                violation_error_code="ends_before_start",
+                violation_error_message=_("The end date cannot come before the start date."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(budget_amount__isnull=True, budget_currency="")
+                | (models.Q(budget_amount__isnull=False) & ~models.Q(budget_currency="")),
+                name="initiative_budget_has_currency",
+                violation_error_code="budget_currency",
+                violation_error_message=_("Give a budget together with its currency."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(budget_amount__isnull=True) | models.Q(budget_amount__gte=0),
+                name="initiative_budget_not_negative",
+                violation_error_code="negative_budget",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["jurisdiction", "publication_state", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("initiatives:initiative-detail", kwargs={"slug": self.slug})
+
+    @classmethod
+    def from_db(cls, *args: Any, **kwargs: Any) -> Self:
+        instance = super().from_db(*args, **kwargs)
+        # Remember the stored status so clean() can judge a transition.
+        instance._loaded_status = instance.__dict__.get("status")
+        return instance
+
+    def clean(self) -> None:
+        super().clean()
+        loaded = getattr(self, "_loaded_status", None)
+        if loaded and not self.can_transition_to(self.status, current=loaded):
+            raise ValidationError(
+                {
+                    "status": _("An initiative cannot go from %(old)s to %(new)s.")
+                    % {
+                        "old": self.Status(loaded).label,
+                        "new": self.Status(self.status).label,
+                    }
+                },
+                code="illegal_transition",
+            )
+
+    def can_transition_to(self, status: str, *, current: str | None = None) -> bool:
+        current = current or self.status
+        return status == current or status in self.TRANSITIONS[current]
+
+    @property
+    def is_public(self) -> bool:
+        return self.publication_state == PublicationState.PUBLISHED
+
+
+class Partnership(models.Model):
+    """An organization's part in an initiative."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", _("Lead")
+        FUNDER = "funder", _("Funder")
+        IMPLEMENTER = "implementer", _("Implementer")
+        ADVISOR = "advisor", _("Advisor")
+
+    initiative = models.ForeignKey(
+        Initiative, on_delete=models.CASCADE, related_name="partnerships"
+    )
+    organization = models.ForeignKey(
+        "council.Organization", on_delete=models.PROTECT, related_name="partnerships"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("partnership")
+        verbose_name_plural = _("partnerships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["initiative", "organization", "role"],
+                name="partnership_unique_role",
+                violation_error_code="duplicate_partner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} ({self.get_role_display()})"
+
+
+class Milestone(models.Model):
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField(_("title"), max_length=200)
+    due_date = models.DateField(_("due date"), null=True, blank=True, db_index=True)
+    completed_on = models.DateField(_("completed on"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        ordering = ["due_date", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return self.initiative.get_absolute_url()
+
+    @property
+    def is_done(self) -> bool:
+        return self.completed_on is not None
+
+    def is_overdue(self, today: object = None) -> bool:
+        today = today or timezone.localdate()
+        return (
+            self.completed_on is None and self.due_date is not None and self.due_date < today  # type: ignore[operator]
+        )
+
+
+class Indicator(models.Model):
+    """Something measured about an initiative, with its baseline and target."""
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="indicators")
+    name = models.CharField(_("name"), max_length=200)
+    unit = models.CharField(_("unit"), max_length=50, blank=True)
+    baseline = models.DecimalField(
+        _("baseline"), max_digits=18, decimal_places=4, null=True, blank=True
+    )
+    target = models.DecimalField(
+        _("target"), max_digits=18, decimal_places=4, null=True, blank=True
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return self.initiative.get_absolute_url()
+
+
+class Measurement(models.Model):
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="measurements")
+    measured_on = models.DateField(_("measured on"))
+    value = models.DecimalField(_("value"), max_digits=18, decimal_places=4)
+    source_url = models.URLField(_("source"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("measurement")
+        verbose_name_plural = _("measurements")
+        ordering = ["measured_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "measured_on"],
+                name="measurement_one_per_day",
+                violation_error_code="duplicate_measurement",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator}: {self.value} ({self.measured_on})"
+
+
+class Source(models.Model):
+    """A link that backs what the Atlas says about an initiative."""
+
+    class Kind(models.TextChoices):
+        SOURCE = "source", _("Source")
+        EVIDENCE = "evidence", _("Evidence")
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="sources")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.SOURCE)
+    title = models.CharField(_("title"), max_length=200)
+    url = models.URLField(_("address"), max_length=500)
+    accessed_on = models.DateField(_("accessed on"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        ordering = ["kind", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class InitiativeLink(models.Model):
+    """A typed relation from one initiative to another, often in another city."""
+
+    class Kind(models.TextChoices):
+        INSPIRED_BY = "inspired_by", _("Inspired by")
+        ADAPTED_FROM = "adapted_from", _("Adapted from")
+        SUCCESSOR_OF = "successor_of", _("Successor of")
+
+    from_initiative = models.ForeignKey(
+        Initiative, on_delete=models.CASCADE, related_name="outgoing_links"
+    )
+    to_initiative = models.ForeignKey(
+        Initiative, on_delete=models.CASCADE, related_name="incoming_links"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("initiative link")
+        verbose_name_plural = _("initiative links")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_initiative", "to_initiative", "kind"],
+                name="initiative_link_unique",
+                violation_error_code="duplicate_link",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(from_initiative=models.F("to_initiative")),
+                name="initiative_link_not_to_self",
+                violation_error_code="link_to_self",
+                violation_error_message=_("An initiative cannot link to itself."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_initiative} {self.get_kind_display()} {self.to_initiative}"

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from initiatives import views
+
+app_name = "initiatives"
+urlpatterns = [
+    path("initiatives/<slug:slug>/", views.initiative_detail, name="initiative-detail"),
+    path("plans/<slug:slug>/", views.plan_detail, name="plan-detail"),
+    path("focus-areas/<slug:slug>/", views.focus_area_detail, name="focus-area-detail"),
+    path("sectors/<slug:slug>/", views.sector_detail, name="sector-detail"),
+]
