@@ -3,6 +3,7 @@
 SHELL := /bin/bash
 
 PORT ?= 8000
+BIND ?= 127.0.0.1
 VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
@@ -35,10 +36,10 @@ locale/fr/LC_MESSAGES/django.mo: locale/fr/LC_MESSAGES/django.po | $(VENV)/.sync
 messages: $(VENV)/.synced ## Refresh the translation catalogues
 	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=static -v0
 
-run: install locale/fr/LC_MESSAGES/django.mo ## Migrate, seed the demo and serve on 127.0.0.1:$(PORT)
+run: install locale/fr/LC_MESSAGES/django.mo ## Migrate, seed the demo and serve on $(BIND):$(PORT)
 	$(PY) manage.py migrate --no-input -v0
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(PY) manage.py runserver $(BIND):$(PORT)
 
 worker: install ## Start a Celery worker (needs REDIS_URL)
 	$(VENV)/bin/celery -A config worker -l info

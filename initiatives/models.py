@@ -326,20 +326,19 @@ class Initiative(Authored):
         super().clean()
         loaded = getattr(self, "_loaded_status", None)
         if loaded and not self.can_transition_to(self.status, current=loaded):
-            raise ValidationError(
-                {
-                    "status": _("An initiative cannot go from %(old)s to %(new)s.")
-                    % {
-                        "old": self.Status(loaded).label,
-                        "new": self.Status(self.status).label,
-                    }
-                },
-                code="illegal_transition",
-            )
+            raise ValidationError({"status": self.illegal_transition_error(loaded, self.status)})
 
     def can_transition_to(self, status: str, *, current: str | None = None) -> bool:
         current = current or self.status
         return status == current or status in self.TRANSITIONS[current]
+
+    @classmethod
+    def illegal_transition_error(cls, old: str, new: str) -> ValidationError:
+        return ValidationError(
+            _("An initiative cannot go from %(old)s to %(new)s."),
+            code="illegal_transition",
+            params={"old": cls.Status(old).label, "new": cls.Status(new).label},
+        )
 
     @property
     def is_public(self) -> bool:

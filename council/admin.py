@@ -1,0 +1,397 @@
+"""
+The admin's shared base classes, and the admin of councils, coalitions and organizations.
+
+Django's admin asks auth.Permission rows who may do what. The Atlas answers from
+council.permissions instead, so the rules live in one module: staff act everywhere,
+a council member sees and edits within their jurisdictions, and another
+jurisdiction's record is simply not found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.admin.options import BaseModelAdmin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db import models
+from django.db.models.fields.related import RelatedField
+from django.forms import ModelChoiceField, ModelMultipleChoiceField
+from django.http import Http404, HttpRequest, HttpResponse
+from simple_history.admin import SimpleHistoryAdmin
+
+from cities.models import Jurisdiction
+from council import permissions
+from council.models import Coalition, CoalitionMembership, CouncilMembership, Organization
+
+
+def is_autocomplete(request: HttpRequest) -> bool:
+    """True inside the admin's autocomplete JSON view."""
+    match = request.resolver_match
+    return match is not None and match.url_name == "autocomplete"
+
+
+def edits_anywhere(
+    user: permissions.AnyUser,
+    can_act: Callable[[permissions.AnyUser, models.Model], bool] = permissions.can_edit,
+) -> bool:
+    """
+    Whether ``can_act`` allows the user something on at least one jurisdiction.
+
+    Staff act everywhere; a council member can only act somewhere their own
+    memberships reach, so asking the predicate about each membership's
+    jurisdiction answers without a query beyond the cached memberships.
+    """
+    return permissions.is_atlas_staff(user) or any(
+        can_act(user, membership.jurisdiction) for membership in permissions.memberships(user)
+    )
+
+
+class ScopedChoicesMixin(BaseModelAdmin):
+    """
+    Narrows what a form offers for related fields, and what the autocomplete suggests.
+
+    ``field_choices`` binds both the form field (so a forged POST fails validation)
+    and the autocomplete. ``autocomplete_choices`` only changes what is suggested,
+    for references such as a partner organization, where the stored value may
+    lie outside what the user can see and must still validate.
+    """
+
+    def jurisdiction_choices(self, request: HttpRequest) -> models.QuerySet[Jurisdiction]:
+        return permissions.editable_jurisdictions(request.user)
+
+    def field_choices(
+        self, request: HttpRequest, db_field: models.Field[Any, Any]
+    ) -> models.QuerySet[Any] | None:
+        """The rows ``db_field`` may point at; None leaves Django's default of every row."""
+        if db_field.related_model is Jurisdiction:
+            return self.jurisdiction_choices(request)
+        return None
+
+    def autocomplete_choices(
+        self, request: HttpRequest, db_field: models.Field[Any, Any]
+    ) -> models.QuerySet[Any] | None:
+        """The rows the autocomplete suggests for ``db_field``; None asks the target's admin."""
+        return self.field_choices(request, db_field)
+
+    def formfield_for_foreignkey(
+        self, db_field: models.ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField[Any] | None:
+        choices = self.field_choices(request, db_field)
+        if choices is not None:
+            kwargs["queryset"] = choices
+        if db_field.related_model is Jurisdiction and not permissions.is_atlas_staff(request.user):
+            # A record without a jurisdiction is staff's alone: a council member
+            # who left it empty would lose sight of what they had just created.
+            kwargs["required"] = True
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(
+        self, db_field: models.ManyToManyField[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelMultipleChoiceField[Any] | None:
+        choices = self.field_choices(request, db_field)
+        if choices is not None:
+            kwargs["queryset"] = choices
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+def _choices_owner(
+    admin_site: admin.AdminSite, model: type[models.Model]
+) -> ScopedChoicesMixin | None:
+    """The admin (or inline) whose form shows ``model``'s fields, if it scopes choices."""
+    registered = admin_site._registry.get(model)
+    if isinstance(registered, ScopedChoicesMixin):
+        return registered
+    for parent_admin in admin_site._registry.values():
+        for inline_class in getattr(parent_admin, "inlines", ()):
+            if inline_class.model is model and issubclass(inline_class, ScopedChoicesMixin):
+                return inline_class(parent_admin.model, admin_site)
+    return None
+
+
+def autocomplete_suggestions(
+    admin_site: admin.AdminSite, request: HttpRequest
+) -> models.QuerySet[Any] | None:
+    """
+    What the autocomplete view may suggest, as the admin of the asking field decides.
+
+    Django hands the search to the target model's admin, which cannot tell a
+    council membership's jurisdiction (chairs' councils) from an initiative's
+    (editors' jurisdictions), so the source field's admin is asked instead.
+    """
+    try:
+        model = apps.get_model(request.GET["app_label"], request.GET["model_name"])
+        field = model._meta.get_field(request.GET["field_name"])
+    except (KeyError, LookupError, FieldDoesNotExist):
+        return None
+    owner = _choices_owner(admin_site, model)
+    if owner is None or not isinstance(field, RelatedField):
+        return None
+    suggestions = owner.autocomplete_choices(request, field)
+    if suggestions is None:
+        return None
+    return suggestions.complex_filter(field.get_limit_choices_to())
+
+
+class AtlasAdmin(ScopedChoicesMixin, SimpleHistoryAdmin):
+    """
+    Every Atlas admin: a history page per object, and rights from council.permissions.
+
+    Council members read; staff write. Jurisdiction-scoped records refine this in
+    ``JurisdictionScopedAdmin``; taxonomies use it as it is.
+    """
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return permissions.is_atlas_staff(request.user) or permissions.is_council_member(
+            request.user
+        )
+
+    def has_view_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return permissions.is_atlas_staff(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return permissions.is_atlas_staff(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return permissions.is_atlas_staff(request.user)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: models.QuerySet[Any], search_term: str
+    ) -> tuple[models.QuerySet[Any], bool]:
+        if is_autocomplete(request):
+            suggestions = autocomplete_suggestions(self.admin_site, request)
+            if suggestions is not None:
+                queryset = suggestions
+        result: tuple[models.QuerySet[Any], bool] = super().get_search_results(
+            request, queryset, search_term
+        )
+        return result
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # simple_history falls back to the history table when the object is not
+        # in the queryset, which would show another jurisdiction's past.
+        self._get_object_in_scope(request, object_id)
+        response: HttpResponse = super().history_view(request, object_id, extra_context)
+        return response
+
+    def history_form_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        version_id: str,
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        obj = self._get_object_in_scope(request, object_id)
+        # simple_history saves a revert for anyone who may merely view the object.
+        if request.method == "POST" and not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        response: HttpResponse = super().history_form_view(
+            request, object_id, version_id, extra_context
+        )
+        return response
+
+    def _get_object_in_scope(self, request: HttpRequest, object_id: str) -> models.Model | None:
+        """The object, or 404 for a council member; staff may also see deleted objects' history."""
+        obj: models.Model | None = self.get_object(request, unquote(object_id))
+        if obj is None and not permissions.is_atlas_staff(request.user):
+            raise Http404
+        return obj
+
+
+class JurisdictionScopedAdmin(AtlasAdmin):
+    """
+    An admin for records that belong to a jurisdiction.
+
+    Council members see the records within ``permissions.visible_jurisdictions``
+    and may change those ``can_act`` allows (``permissions.can_edit`` unless a
+    subclass says otherwise). ``jurisdiction_field`` is the lookup from the model
+    to its jurisdiction, ``"pk"`` for Jurisdiction itself.
+    """
+
+    jurisdiction_field: ClassVar[str] = "jurisdiction"
+
+    def can_act(self, user: permissions.AnyUser, obj: models.Model) -> bool:
+        return permissions.can_edit(user, obj)
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
+        queryset: models.QuerySet[Any] = super().get_queryset(request)
+        # Permission checks read each object's jurisdiction, so it is joined. The
+        # changelist applies list_select_related only to a queryset that joins
+        # nothing yet, so those joins are named here as well.
+        related = [] if self.jurisdiction_field == "pk" else [self.jurisdiction_field]
+        listed = self.get_list_select_related(request)
+        if isinstance(listed, list | tuple):
+            related.extend(listed)
+        if related:
+            queryset = queryset.select_related(*related)
+        if permissions.is_atlas_staff(request.user):
+            return queryset
+        return permissions.scope_to_jurisdictions(
+            queryset,
+            permissions.visible_jurisdictions(request.user),
+            field=self.jurisdiction_field,
+        )
+
+    def has_view_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        if obj is None:
+            return self.has_module_permission(request)
+        return permissions.can_view_unpublished(request.user, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return edits_anywhere(request.user, self.can_act)
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        if obj is None:
+            return edits_anywhere(request.user, self.can_act)
+        return self.can_act(request.user, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return self.has_change_permission(request, obj)
+
+
+class JurisdictionScopedInline(ScopedChoicesMixin, admin.TabularInline):
+    """
+    An inline whose rows belong to the parent object: they follow its rights.
+
+    ``obj`` is the parent here, or None on the parent's add page, where the
+    parent form's own jurisdiction choices already keep the user in scope.
+    """
+
+    extra = 0
+
+    def has_view_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        if obj is None:
+            return permissions.is_atlas_staff(request.user) or permissions.is_council_member(
+                request.user
+            )
+        return permissions.can_view_unpublished(request.user, obj)
+
+    # Inlines take the parent object, as Django's InlineModelAdmin does.
+    def has_add_permission(self, request: HttpRequest, obj: models.Model | None) -> bool:  # type: ignore[override]
+        if obj is None:
+            return edits_anywhere(request.user)
+        return permissions.can_edit(request.user, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return self.has_add_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return self.has_add_permission(request, obj)
+
+
+# ------------------------------------------------------------------------------
+# Council models
+# ------------------------------------------------------------------------------
+
+
+def organization_suggestions() -> models.QuerySet[Organization]:
+    """Organizations have public pages, so any may be named as a partner or member."""
+    return Organization.objects.all()
+
+
+@admin.register(Organization)
+class OrganizationAdmin(JurisdictionScopedAdmin):
+    list_display = ("name", "kind", "jurisdiction", "is_illustrative", "updated_at")
+    list_filter = ("kind", "is_illustrative")
+    list_select_related = ("jurisdiction",)
+    search_fields = ("name", "slug")
+    autocomplete_fields = ("jurisdiction",)
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("created_at", "updated_at")
+    fields = (
+        "name",
+        "slug",
+        "kind",
+        "jurisdiction",
+        "website",
+        "description",
+        "source_url",
+        "is_illustrative",
+        "created_at",
+        "updated_at",
+    )
+
+
+class CoalitionMembershipInline(JurisdictionScopedInline):
+    model = CoalitionMembership
+    fields = ("organization", "role", "since", "until", "source_url")
+    autocomplete_fields = ("organization",)
+
+    def autocomplete_choices(
+        self, request: HttpRequest, db_field: models.Field[Any, Any]
+    ) -> models.QuerySet[Any] | None:
+        if db_field.name == "organization":
+            return organization_suggestions()
+        return super().autocomplete_choices(request, db_field)
+
+
+@admin.register(Coalition)
+class CoalitionAdmin(JurisdictionScopedAdmin):
+    list_display = ("name", "jurisdiction", "founded_on", "is_illustrative", "updated_at")
+    list_filter = ("is_illustrative",)
+    list_select_related = ("jurisdiction",)
+    search_fields = ("name", "slug", "jurisdiction__name")
+    autocomplete_fields = ("jurisdiction",)
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("created_at", "updated_at")
+    fields = (
+        "name",
+        "slug",
+        "jurisdiction",
+        "description",
+        "founded_on",
+        "website",
+        "source_url",
+        "is_illustrative",
+        "created_at",
+        "updated_at",
+    )
+    inlines = (CoalitionMembershipInline,)
+
+
+@admin.register(CouncilMembership)
+class CouncilMembershipAdmin(JurisdictionScopedAdmin):
+    """Chairs manage their councils; any council member may see who sits on them."""
+
+    list_display = ("user", "jurisdiction", "role", "public_name", "created_at")
+    list_filter = ("role",)
+    list_select_related = ("user", "jurisdiction")
+    search_fields = ("user__username", "public_name", "jurisdiction__name")
+    autocomplete_fields = ("jurisdiction",)
+    # The user admin answers to auth.Permission, which chairs lack, so a user
+    # is picked by id rather than through its autocomplete.
+    raw_id_fields = ("user",)
+    readonly_fields = ("created_at",)
+    fields = ("user", "jurisdiction", "role", "public_name", "created_at")
+
+    def can_act(self, user: permissions.AnyUser, obj: models.Model) -> bool:
+        jurisdiction = permissions.jurisdiction_of(obj)
+        return jurisdiction is not None and permissions.can_manage_council(user, jurisdiction)
+
+    def jurisdiction_choices(self, request: HttpRequest) -> models.QuerySet[Jurisdiction]:
+        return permissions.jurisdictions_for(request.user, permissions.MANAGE_ROLES)
+
+    def save_model(
+        self, request: HttpRequest, obj: CouncilMembership, form: Any, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        # The acting chair may have changed their own role.
+        permissions.forget_memberships(request.user)
+
+    def delete_model(self, request: HttpRequest, obj: CouncilMembership) -> None:
+        super().delete_model(request, obj)
+        permissions.forget_memberships(request.user)
+
+    def delete_queryset(
+        self, request: HttpRequest, queryset: models.QuerySet[CouncilMembership]
+    ) -> None:
+        super().delete_queryset(request, queryset)
+        permissions.forget_memberships(request.user)
