@@ -6,6 +6,8 @@ from config.views import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("api/v1/", include("config.api.urls")),
+    path("api/v1/", include("config.api.docs_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

@@ -1,0 +1,1 @@
+"""The REST API's shared machinery: routing, pagination, renderers, keys and errors."""
