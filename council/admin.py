@@ -12,20 +12,32 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from django import forms
 from django.apps import apps
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import BaseModelAdmin
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models
 from django.db.models.fields.related import RelatedField
 from django.forms import ModelChoiceField, ModelMultipleChoiceField
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from cities.models import Jurisdiction
-from council import permissions
-from council.models import Coalition, CoalitionMembership, CouncilMembership, Organization
+from council import permissions, services
+from council.models import (
+    ApiKey,
+    Coalition,
+    CoalitionMembership,
+    CouncilMembership,
+    Organization,
+)
 
 
 def is_autocomplete(request: HttpRequest) -> bool:
@@ -395,3 +407,166 @@ class CouncilMembershipAdmin(JurisdictionScopedAdmin):
     ) -> None:
         super().delete_queryset(request, queryset)
         permissions.forget_memberships(request.user)
+
+
+# ------------------------------------------------------------------------------
+# API keys
+# ------------------------------------------------------------------------------
+
+
+class ApiKeyCreationForm(forms.ModelForm):
+    """The add form: what ``services.api_key_create`` needs, and nothing it makes itself."""
+
+    expires_in_days = forms.IntegerField(
+        label=_("expires in (days)"),
+        min_value=1,
+        required=False,
+        help_text=_("Leave empty for a key that does not expire."),
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ("user", "name", "read_only")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        user = cleaned.get("user")
+        if (
+            user is not None
+            and not cleaned.get("read_only")
+            and not services.may_hold_write_key(user)
+        ):
+            self.add_error(
+                "read_only", _("Only Atlas staff and council members may hold a write key.")
+            )
+        return cleaned
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(AtlasAdmin):
+    """
+    Staff see every key, a council member their own. The digest is never shown.
+
+    A key is made here or with ``create_api_key``, shown once, and afterwards only
+    revoked: nothing about an existing key can be edited or deleted, so its
+    history stays whole.
+    """
+
+    list_display = (
+        "prefix",
+        "user",
+        "name",
+        "read_only",
+        "state",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+    )
+    list_filter = ("read_only",)
+    list_select_related = ("user",)
+    search_fields = ("prefix", "name", "user__username")
+    raw_id_fields = ("user",)
+    actions = ("revoke",)
+    add_fields = ("user", "name", "read_only", "expires_in_days")
+    shown_fields = (
+        "user",
+        "name",
+        "prefix",
+        "read_only",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
+        queryset: models.QuerySet[Any] = super().get_queryset(request)
+        if permissions.is_atlas_staff(request.user):
+            return queryset
+        return queryset.filter(user_id=request.user.pk)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+    def get_fields(self, request: HttpRequest, obj: models.Model | None = None) -> Any:
+        return self.add_fields if obj is None else self.shown_fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: models.Model | None = None) -> Any:
+        return () if obj is None else self.shown_fields
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            kwargs["form"] = ApiKeyCreationForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def field_choices(
+        self, request: HttpRequest, db_field: models.Field[Any, Any]
+    ) -> models.QuerySet[Any] | None:
+        if db_field.name == "user" and not permissions.is_atlas_staff(request.user):
+            return get_user_model()._default_manager.filter(id=request.user.pk or 0)
+        return super().field_choices(request, db_field)
+
+    def formfield_for_foreignkey(
+        self, db_field: models.ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField[Any] | None:
+        if db_field.name == "user" and not permissions.is_atlas_staff(request.user):
+            # A council member makes keys for themselves alone; the raw-id lookup
+            # would lead to the user admin, which is staff's.
+            kwargs["widget"] = forms.Select()
+            kwargs["initial"] = request.user.pk
+            kwargs["empty_label"] = None
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        key, plain = services.api_key_create(
+            user=data["user"],
+            read_only=data["read_only"],
+            expires_in_days=data.get("expires_in_days"),
+            name=data.get("name", ""),
+            actor=request.user,  # type: ignore[arg-type]
+        )
+        # The admin goes on to log and redirect to ``obj``, so it becomes the saved key.
+        for field in ApiKey._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(key, field.attname))
+        obj._state.adding = False
+        obj._state.db = key._state.db
+        # The message travels in the (signed) message cookie to the one browser
+        # that asked, and is gone once shown; only the digest is kept.
+        messages.warning(
+            request,
+            format_html(
+                "{} <code>{}</code>",
+                _("Copy this key now; it will not be shown again:"),
+                plain,
+            ),
+        )
+
+    @admin.display(description=_("state"))
+    def state(self, obj: ApiKey) -> str:
+        if obj.revoked_at is not None:
+            return str(_("revoked"))
+        if obj.is_expired(timezone.now()):
+            return str(_("expired"))
+        return str(_("active"))
+
+    @admin.action(description=_("Revoke the selected keys"))
+    def revoke(self, request: HttpRequest, queryset: models.QuerySet[ApiKey]) -> None:
+        revoked = 0
+        for key in queryset.filter(revoked_at__isnull=True).select_related("user"):
+            services.api_key_revoke(key=key, actor=request.user)  # type: ignore[arg-type]
+            revoked += 1
+        self.message_user(
+            request,
+            ngettext("Revoked %(count)d key.", "Revoked %(count)d keys.", revoked)
+            % {"count": revoked},
+            messages.SUCCESS,
+        )

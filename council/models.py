@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import datetime
+import hashlib
+import hmac
+import re
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -178,3 +183,120 @@ class CouncilMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()}, {self.jurisdiction})"
+
+
+class ApiKey(models.Model):
+    """
+    A key for the REST API, sent as ``Authorization: Bearer atl_<prefix>_<secret>``.
+
+    Only a SHA-256 digest of the secret is stored; the plain key is shown once,
+    when it is made. A password hasher (PBKDF2 and the like) is deliberately not
+    used: those are slow to make guessing a low-entropy password expensive, but the
+    secret here is 32 random bytes, which no amount of guessing recovers from its
+    digest, and a slow hash would cost every API request that time instead.
+    The visible prefix finds the row; the digest is then compared in constant time.
+    """
+
+    PREFIX_LEAD = "atl_"
+    PREFIX_LENGTH = 8
+    # How stale ``last_used_at`` may get: reads then write at most once a minute per key.
+    LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
+    _KEY_PATTERN = re.compile(r"^(atl_[a-z0-9]{8})_([A-Za-z0-9_-]{32,128})$")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+    )
+    name = models.CharField(
+        _("name"), max_length=100, blank=True, help_text=_("What the key is for.")
+    )
+    prefix = models.CharField(
+        _("prefix"),
+        max_length=16,
+        editable=False,
+        help_text=_("The visible start of the key, which identifies it in logs and lists."),
+    )
+    hashed_key = models.CharField(_("hashed key"), max_length=64, editable=False)
+    read_only = models.BooleanField(
+        _("read-only"), default=True, help_text=_("A read-only key cannot change anything.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+
+    # The digest never changes and is nobody's business in the history; the
+    # last use is bookkeeping, written by ``update()`` and so never recorded anyway.
+    history = HistoricalRecords(excluded_fields=["hashed_key", "last_used_at"])
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["prefix"], name="api_key_unique_prefix", violation_error_code="duplicate"
+            ),
+            models.UniqueConstraint(
+                fields=["hashed_key"], name="api_key_unique_hash", violation_error_code="duplicate"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(prefix__startswith="atl_"),
+                name="api_key_prefix_format",
+                violation_error_code="invalid_prefix",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(hashed_key=""),
+                name="api_key_hash_present",
+                violation_error_code="missing_hash",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expires_at__isnull=True)
+                | models.Q(expires_at__gt=models.F("created_at")),
+                name="api_key_expires_after_creation",
+                violation_error_code="expires_before_creation",
+                violation_error_message=_("A key cannot expire before it is created."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} ({self.user})"
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @classmethod
+    def split(cls, key: str) -> tuple[str, str] | None:
+        """The prefix and secret of a well-formed plain key, or None."""
+        match = cls._KEY_PATTERN.fullmatch(key)
+        return (match[1], match[2]) if match else None
+
+    def matches(self, secret: str) -> bool:
+        """Whether ``secret`` is this key's, compared in constant time."""
+        return hmac.compare_digest(self.hashed_key, self.hash_secret(secret))
+
+    def is_usable(self, now: datetime.datetime) -> bool:
+        """Neither revoked nor expired at ``now``."""
+        return self.revoked_at is None and not self.is_expired(now)
+
+    def is_expired(self, now: datetime.datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+    def touch(self, now: datetime.datetime) -> None:
+        """
+        Record a use, writing at most once per ``LAST_USED_RESOLUTION``.
+
+        The check on the loaded row spares most requests any write; the
+        conditional ``update()`` lets only one of several concurrent requests write.
+        """
+        threshold = now - self.LAST_USED_RESOLUTION
+        if self.last_used_at is not None and self.last_used_at > threshold:
+            return
+        ApiKey.objects.filter(
+            models.Q(last_used_at__isnull=True) | models.Q(last_used_at__lte=threshold),
+            pk=self.pk,
+        ).update(last_used_at=now)
+        self.last_used_at = now

@@ -11,11 +11,13 @@ The map::
         └── New York City
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import translation
 
 from cities.models import Jurisdiction
 from council.models import CouncilMembership
@@ -23,6 +25,13 @@ from tests.factories import CouncilMembershipFactory, JurisdictionFactory, UserF
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OCD_DATA = REPO_ROOT.parent / "shared" / "data" / "ocd-division-ids"
+
+
+@pytest.fixture(autouse=True)
+def _reset_language() -> Iterator[None]:
+    """LocaleMiddleware leaves the last request's language active; start each test in English."""
+    yield
+    translation.activate("en")
 
 
 @pytest.fixture

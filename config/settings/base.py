@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # After LocaleMiddleware, so its problems speak the client's language.
+    "config.middleware.ApiProblemMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -180,20 +182,36 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so 401 answers name the Bearer scheme; sessions serve the browsable API.
+        "config.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.AtlasCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "config.api.renderers.ORJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
+        "config.api.renderers.CSVRenderer",
+        "config.api.renderers.GeoJSONRenderer",
+        "config.api.renderers.JSONLDRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "rest_framework.views.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": [],
-    "DEFAULT_THROTTLE_RATES": {},
+    "DEFAULT_PARSER_CLASSES": ["config.api.parsers.ORJSONParser"],
+    "EXCEPTION_HANDLER": "config.api.exceptions.problem_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.api.throttling.AnonymousRateThrottle",
+        "config.api.throttling.ApiKeyRateThrottle",
+        "config.api.throttling.UserRateThrottle",
+    ],
+    # Per IP, per API key and per signed-in user. The defaults are loose enough for
+    # the test suite, which shares one IP and one cache; deployments set their own
+    # (such as 60/min, 600/min and 300/min).
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON", default="1200/min"),
+        "key": env("API_THROTTLE_KEY", default="6000/min"),
+        "user": env("API_THROTTLE_USER", default="3000/min"),
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
@@ -215,3 +233,93 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# ------------------------------------------------------------------------------
+# API documentation and open data
+# ------------------------------------------------------------------------------
+# Beat reads its schedule from here; the import sits with the section it serves.
+from celery.schedules import crontab  # noqa: E402
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Digital Leadership Atlas API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": """
+The Digital Leadership Atlas records how cities, states and regions lead in the
+digital era: jurisdictions, their plans, initiatives, coalitions and the
+organizations behind them.
+
+## Authentication
+
+Anyone may read published records without a key. An API key, sent as
+`Authorization: Bearer <key>`, raises the rate limit; a write key belongs to a
+council member and acts with that member's rights, on their jurisdictions only.
+Create one with `python manage.py create_api_key --user USERNAME`. The key is
+shown once and stored only as a hash.
+
+## Pagination
+
+Lists use cursor pagination: follow the `next` link until it is `null`. Pages
+hold up to 200 items (`page_size`). Add `updated_since` to fetch only what
+changed since your last sync.
+
+## Formats
+
+JSON by default. `?format=csv` gives flat CSV, `?format=geojson` a GeoJSON
+FeatureCollection (jurisdictions and initiatives) and `?format=jsonld` JSON-LD.
+`?fields=` selects fields and `?expand=` expands nested objects. Lists and
+details carry `ETag` and `Last-Modified`; send `If-None-Match` to get a `304`.
+
+## Errors
+
+Every error is `application/problem+json` (RFC 9457) with `type`, `title`,
+`status` and `detail`; validation errors list their fields, translated by
+`Accept-Language`. Too many requests answer `429` with `Retry-After`.
+
+## Licence and bulk data
+
+The data is published under an open licence (CC BY 4.0 unless the deployment
+says otherwise; the schema's `info.license` names it). Nightly dumps of every
+published record, as CSV, JSON and GeoJSON in one zip, are listed at
+`/api/v1/dumps/` and described as a DCAT catalog at `/catalog.jsonld`.
+""".strip(),
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The Atlas's own copies from drf-spectacular-sidecar: the docs load nothing from elsewhere.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # validatorUrl: null stops Swagger UI from posting the schema to an outside validator.
+    "SWAGGER_UI_SETTINGS": {
+        "deepLinking": True,
+        "persistAuthorization": True,
+        "validatorUrl": None,
+    },
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.renderers.document_representations",
+        "config.api.schema.postprocess_examples",
+    ],
+}
+
+# Dated zips of every published record, written nightly and served at /api/v1/dumps/.
+ATLAS_DUMPS_DIR = Path(env("ATLAS_DUMPS_DIR", default=str(BASE_DIR / "var" / "dumps")))
+# How many dated dumps to keep; older ones are pruned after each new dump.
+ATLAS_DUMPS_KEEP = env.int("ATLAS_DUMPS_KEEP", default=14)
+# An SPDX identifier; initiatives.dumps knows the common open-data licences' names and URLs.
+ATLAS_DATA_LICENSE: str = env("ATLAS_DATA_LICENSE", default="CC-BY-4.0")
+
+CELERY_BEAT_SCHEDULE = {
+    "write-open-data-dump": {
+        "task": "initiatives.tasks.write_open_data_dump",
+        # CELERY_TIMEZONE is UTC; a quiet hour on both sides of the Atlantic.
+        "schedule": crontab(hour=3, minute=15),
+    },
+}
+
+# ------------------------------------------------------------------------------
+# API
+# ------------------------------------------------------------------------------
+# The largest request body Django (and config.middleware.ApiProblemMiddleware,
+# for the API) accepts; larger ones get a 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)

@@ -30,3 +30,12 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# ------------------------------------------------------------------------------
+# API throttling: stricter than base's, which suit the test suite and demos.
+# ------------------------------------------------------------------------------
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "anon": env("API_THROTTLE_ANON", default="60/min"),
+    "key": env("API_THROTTLE_KEY", default="600/min"),
+    "user": env("API_THROTTLE_USER", default="300/min"),
+}

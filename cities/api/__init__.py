@@ -1,0 +1,1 @@
+"""The REST API for this app's records: serializers and viewsets."""

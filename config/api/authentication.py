@@ -1,0 +1,65 @@
+"""API keys: ``Authorization: Bearer atl_<prefix>_<secret>``."""
+
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
+
+from council.models import ApiKey
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """
+    Authenticates a request as the owner of the API key it carries.
+
+    A request without a Bearer header is left to the next authenticator (the
+    session, for the browsable API). A Bearer header that does not name a usable
+    key is refused with 401 rather than served anonymously, so a client with a
+    broken key finds out. A read-only key is refused for unsafe methods here, so
+    no view can forget to check. A write key acts with its owner's rights, which
+    council.permissions decides like anywhere else.
+    """
+
+    keyword = b"bearer"
+
+    def authenticate(self, request: Request) -> tuple[AbstractBaseUser, ApiKey] | None:
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword:
+            return None
+        if len(parts) != 2:
+            raise AuthenticationFailed(
+                _("Malformed Authorization header: send “Bearer <key>”."), code="malformed_key"
+            )
+        try:
+            split = ApiKey.split(parts[1].decode("ascii"))
+        except UnicodeDecodeError:
+            split = None
+        if split is None:
+            raise AuthenticationFailed(_("Malformed API key."), code="malformed_key")
+        prefix, secret = split
+
+        key = ApiKey.objects.select_related("user").filter(prefix=prefix).first()
+        if key is None or not key.matches(secret):
+            raise AuthenticationFailed(_("Unknown API key."), code="unknown_key")
+        # Only the key's holder gets this far, so telling why it fails leaks nothing.
+        now = timezone.now()
+        if key.revoked_at is not None:
+            raise AuthenticationFailed(_("This API key has been revoked."), code="key_revoked")
+        if key.is_expired(now):
+            raise AuthenticationFailed(_("This API key has expired."), code="key_expired")
+        if not key.user.is_active:
+            raise AuthenticationFailed(_("This API key's owner is inactive."), code="inactive")
+        if key.read_only and request.method not in SAFE_METHODS:
+            raise PermissionDenied(_("This key is read-only."), code="read_only_key")
+
+        key.touch(now)
+        return key.user, key
+
+    def authenticate_header(self, request: Request) -> str:
+        # Naming a scheme makes DRF answer 401 (with WWW-Authenticate), not 403.
+        return 'Bearer realm="api"'

@@ -1,0 +1,442 @@
+"""
+What every resource viewset under /api/v1/ shares.
+
+- ``?fields=a,b`` keeps only those top-level fields of each item and
+  ``?expand=x,y`` replaces a compact reference with the nested object (or adds
+  a nested list). Unknown names in either are refused with a 400 that lists
+  the allowed ones. Expanded names are always kept, whatever ``fields`` says.
+- Querysets come from selectors; for unsafe methods they are narrowed to the
+  jurisdictions the user may edit, so another jurisdiction's object is simply
+  not found.
+- One permission class asks council.permissions, the same predicates the site
+  and the admin use.
+- Writes go through services; Django's ValidationError and PermissionDenied
+  become 400 and 403 problems in the API's exception handler, and a
+  ProtectedError becomes a 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import models
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
+
+from cities.models import Jurisdiction
+from config.api.conditional import ConditionalResponseMixin
+from council import permissions
+
+if TYPE_CHECKING:
+    _SerializerBase = serializers.ModelSerializer[Any]
+else:
+    _SerializerBase = object
+
+
+# ------------------------------------------------------------------------------
+# Serializers: ?fields= and ?expand=
+# ------------------------------------------------------------------------------
+
+
+class FlexFieldsMixin(_SerializerBase):
+    """
+    A serializer whose items can be trimmed (``fields``) and expanded (``expand``).
+
+    ``expandable_fields`` maps an expansion name to a factory for the field that
+    renders it; the factory's field reads the attribute of the same name
+    unless it sets ``source``. Expansion only changes the output, so a field
+    written by slug keeps being written by slug. The viewset loads what each
+    expansion needs, so expanding costs no query per item.
+    """
+
+    expandable_fields: ClassVar[
+        Mapping[str, Callable[[], serializers.Field[Any, Any, Any, Any]]]
+    ] = {}
+
+    def __init__(
+        self,
+        *args: Any,
+        fields: Collection[str] | None = None,
+        expand: Collection[str] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._selected = frozenset(fields) if fields is not None else None
+        self._expanded: dict[str, serializers.Field[Any, Any, Any, Any]] = {}
+        for name in expand:
+            field = self.expandable_fields[name]()
+            field.bind(field_name=name, parent=self)
+            self._expanded[name] = field
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        for name, field in self._expanded.items():
+            attribute = field.get_attribute(instance)
+            data[name] = None if attribute is None else field.to_representation(attribute)
+        if self._selected is not None:
+            keep = self._selected | self._expanded.keys()
+            data = {name: value for name, value in data.items() if name in keep}
+        return data
+
+
+@extend_schema_field(OpenApiTypes.URI)
+class WebUrlField(serializers.Field[str, Any, str, Any]):
+    """The record's page on the public site, as an absolute URL."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("source", "*")
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        request: Request | None = self.context.get("request")
+        path = value.get_absolute_url()
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class JurisdictionRefField(serializers.SlugRelatedField[Jurisdiction]):
+    """
+    Written as a jurisdiction's slug, read as ``{"slug", "name", "ocd_id"}``.
+
+    The compact object lets a client label and match a record without a second
+    request; ``?expand=jurisdiction`` gives the whole jurisdiction.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("slug_field", "slug")
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("queryset", Jurisdiction.objects.all())
+        super().__init__(**kwargs)
+
+    def to_representation(self, obj: Jurisdiction) -> dict[str, Any]:  # type: ignore[override]
+        return {"slug": obj.slug, "name": obj.name, "ocd_id": obj.ocd_id}
+
+
+COMPACT_JURISDICTION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "The jurisdiction in brief; ?expand=jurisdiction gives all of it.",
+    "properties": {
+        "slug": {"type": "string"},
+        "name": {"type": "string"},
+        "ocd_id": {"type": "string"},
+    },
+    "required": ["slug", "name", "ocd_id"],
+}
+
+
+class JurisdictionRefFieldExtension(OpenApiSerializerFieldExtension):
+    """Documents JurisdictionRefField: a slug in requests, a compact object in responses."""
+
+    target_class = "config.api.viewsets.JurisdictionRefField"
+
+    def map_serializer_field(self, auto_schema: AutoSchema, direction: Any) -> dict[str, Any]:
+        nullable = {"nullable": True} if self.target.allow_null else {}
+        if direction == "request":
+            return {"type": "string", "description": "A jurisdiction's slug.", **nullable}
+        return {**COMPACT_JURISDICTION_SCHEMA, **nullable}
+
+
+def check_jurisdiction_in_scope(
+    serializer: serializers.Serializer[Any],
+    value: Jurisdiction | None,
+    *,
+    current: Jurisdiction | None = None,
+    allow_empty_for_staff: bool = False,
+) -> Jurisdiction | None:
+    """
+    Refuse, as a field error, a jurisdiction the writer may not place records in.
+
+    ``current`` is the value stored now: keeping it is always allowed, so an
+    editor of Chicago may resend Chicago's parent, Illinois, unchanged.
+    """
+    request: Request | None = serializer.context.get("request")
+    user = request.user if request is not None else None
+    if value is not None and current is not None and value.pk == current.pk:
+        return value
+    if value is None:
+        if allow_empty_for_staff and permissions.is_atlas_staff(user):
+            return value
+        if current is None and serializer.instance is not None:
+            return value
+        raise serializers.ValidationError(
+            _("Only staff may leave this empty."), code="out_of_scope"
+        )
+    if not permissions.can_edit(user, value):
+        raise serializers.ValidationError(
+            _("You may not place records in this jurisdiction."), code="out_of_scope"
+        )
+    return value
+
+
+# ------------------------------------------------------------------------------
+# Permissions
+# ------------------------------------------------------------------------------
+
+
+class CouncilPermission(BasePermission):
+    """
+    Anyone reads; writers must be signed in and edit somewhere; each object asks can_edit.
+
+    Unsafe requests from users who edit nowhere (reviewers, outsiders) are
+    refused with 403 before any lookup. For creation, the viewset checks the
+    unsaved object, which sits in the jurisdiction the payload names.
+    """
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        user = request.user
+        if not user or not user.is_authenticated:
+            return False
+        return permissions.is_atlas_staff(user) or any(
+            permissions.can_edit(user, membership.jurisdiction)
+            for membership in permissions.memberships(user)
+        )
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return permissions.can_edit(request.user, obj)
+
+
+# ------------------------------------------------------------------------------
+# Viewsets
+# ------------------------------------------------------------------------------
+
+
+class AtlasAutoSchema(AutoSchema):
+    """Documents ``?fields=`` and ``?expand=`` on every operation that returns a record."""
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters = list(super().get_override_parameters())
+        if self.method == "DELETE":
+            return parameters
+        get_class = getattr(self.view, "get_serializer_class", None)
+        serializer_class = get_class() if get_class is not None else None
+        if not (
+            isinstance(serializer_class, type) and issubclass(serializer_class, FlexFieldsMixin)
+        ):
+            return parameters
+        parameters.append(
+            OpenApiParameter(
+                "fields",
+                OpenApiTypes.STR,
+                description=(
+                    "Comma-separated top-level fields to keep in each item; "
+                    "an unknown name is a 400."
+                ),
+            )
+        )
+        expandable = sorted(serializer_class.expandable_fields)
+        if expandable:
+            parameters.append(
+                OpenApiParameter(
+                    "expand",
+                    OpenApiTypes.STR,
+                    description=(
+                        "Comma-separated expansions, from: "
+                        + ", ".join(expandable)
+                        + ". An unknown name is a 400."
+                    ),
+                )
+            )
+        return parameters
+
+
+def _names(request: Request, param: str) -> list[str] | None:
+    """Comma-separated (or repeated) names from a query parameter; None when absent or empty."""
+    raw = request.query_params.getlist(param)
+    names = [part.strip() for value in raw for part in value.split(",") if part.strip()]
+    return names or None
+
+
+class AtlasViewSet(ConditionalResponseMixin, GenericViewSet[Any]):
+    """
+    The base of every resource viewset.
+
+    Subclasses set ``serializer_class``, ``filterset_class``, ``ordering`` (ending
+    in a unique field, for stable cursors) and ``ordering_fields``, and implement
+    ``base_queryset()`` from a selector. ``jurisdiction_path`` names the field
+    that puts a record in a jurisdiction, for scoping writes; ``expand_queryset``
+    loads what the requested expansions need.
+    """
+
+    lookup_field = "slug"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    permission_classes = [CouncilPermission]
+    schema = AtlasAutoSchema()
+    jurisdiction_path: str = "jurisdiction"
+
+    def base_queryset(self) -> QuerySet[Any]:
+        raise NotImplementedError
+
+    def expand_queryset(self, queryset: QuerySet[Any], expand: Collection[str]) -> QuerySet[Any]:
+        return queryset
+
+    # ---------------------------------------------------------------- fields and expand
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # Refused before any query, so a typo costs nothing.
+        _ = self.requested_expand, self.requested_fields
+
+    @cached_property
+    def requested_expand(self) -> tuple[str, ...]:
+        names = _names(self.request, "expand") if getattr(self, "request", None) else None
+        if not names:
+            return ()
+        allowed = self._serializer_expandable()
+        unknown = [name for name in names if name not in allowed]
+        if unknown:
+            raise ValidationError(
+                {
+                    "expand": [
+                        _("Unknown expansion: %(unknown)s. Choose from: %(allowed)s.")
+                        % {"unknown": ", ".join(unknown), "allowed": ", ".join(sorted(allowed))}
+                    ]
+                },
+                code="invalid",
+            )
+        return tuple(dict.fromkeys(names))
+
+    @cached_property
+    def requested_fields(self) -> frozenset[str] | None:
+        names = _names(self.request, "fields") if getattr(self, "request", None) else None
+        if not names:
+            return None
+        serializer = cast(
+            serializers.Serializer[Any],
+            self.get_serializer_class()(context=self.get_serializer_context()),
+        )
+        allowed = set(serializer.fields) | set(self._serializer_expandable())
+        unknown = [name for name in names if name not in allowed]
+        if unknown:
+            raise ValidationError(
+                {
+                    "fields": [
+                        _("Unknown field: %(unknown)s. Choose from: %(allowed)s.")
+                        % {"unknown": ", ".join(unknown), "allowed": ", ".join(sorted(allowed))}
+                    ]
+                },
+                code="invalid",
+            )
+        return frozenset(names)
+
+    def _serializer_expandable(self) -> Collection[str]:
+        return getattr(self.get_serializer_class(), "expandable_fields", {}).keys()
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+        if issubclass(self.get_serializer_class(), FlexFieldsMixin):
+            kwargs.setdefault("fields", self.requested_fields)
+            kwargs.setdefault("expand", self.requested_expand)
+        return super().get_serializer(*args, **kwargs)
+
+    # ---------------------------------------------------------------- querysets
+
+    def get_queryset(self) -> QuerySet[Any]:
+        queryset = self.expand_queryset(self.base_queryset(), self.requested_expand)
+        if self.request.method not in SAFE_METHODS:
+            queryset = self.scope_for_writes(queryset)
+        return queryset
+
+    def scope_for_writes(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """What the user may change: another jurisdiction's object is simply not found."""
+        user = self.request.user
+        if permissions.is_atlas_staff(user):
+            return queryset
+        return permissions.scope_to_jurisdictions(
+            queryset, permissions.editable_jurisdictions(user), field=self.jurisdiction_path
+        )
+
+    # ---------------------------------------------------------------- writes
+
+    @property
+    def actor(self) -> AbstractBaseUser:
+        return cast(AbstractBaseUser, self.request.user)
+
+    def check_create_permission(self, unsaved: models.Model) -> None:
+        """Ask the permission class about the record about to be created, where it will sit."""
+        self.check_object_permissions(self.request, unsaved)
+
+    def respond(self, instance: models.Model, *, status_code: int = 200) -> Response:
+        """The stored record, read back through the selector so it renders like a GET."""
+        fresh = self.expand_queryset(self.base_queryset(), self.requested_expand).get(
+            pk=instance.pk
+        )
+        return Response(self.get_serializer(fresh).data, status=status_code)
+
+
+class AtlasReadOnlyViewSet(AtlasViewSet):
+    """List and retrieve."""
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        if page is None:
+            return Response(self.get_serializer(queryset, many=True).data)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(self.get_serializer(self.get_object()).data)
+
+
+class AtlasModelViewSet(AtlasReadOnlyViewSet):
+    """
+    List, retrieve, create, update, partial update and delete, each write through a service.
+
+    Subclasses implement ``creation_target`` (an unsaved record placed where the
+    new one will sit, for the permission check), ``create_record``,
+    ``update_record`` and ``destroy_record``. The serializer validates the
+    payload (read-only fields are ignored), the service validates the record.
+    """
+
+    def creation_target(self, data: dict[str, Any]) -> models.Model:
+        raise NotImplementedError
+
+    def create_record(self, data: dict[str, Any]) -> models.Model:
+        raise NotImplementedError
+
+    def update_record(self, instance: Any, data: dict[str, Any]) -> models.Model:
+        raise NotImplementedError
+
+    def destroy_record(self, instance: Any) -> None:
+        raise NotImplementedError
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.check_create_permission(self.creation_target(dict(serializer.validated_data)))
+        instance = self.create_record(dict(serializer.validated_data))
+        return self.respond(instance, status_code=201)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()
+        serializer = self.get_serializer(
+            instance, data=request.data, partial=kwargs.pop("partial", False)
+        )
+        serializer.is_valid(raise_exception=True)
+        return self.respond(self.update_record(instance, dict(serializer.validated_data)))
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self.destroy_record(self.get_object())
+        return Response(status=204)

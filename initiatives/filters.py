@@ -1,0 +1,191 @@
+"""
+FilterSets for initiatives, plans, milestones and indicators.
+
+Shared by the public site's search and the API. The rules of cities.filters
+apply: a malformed value or a slug that names nothing makes the FilterSet
+invalid (400 from the API), and unknown parameters are ignored. Repeated
+parameters (``?focus_area=a&focus_area=b``) match any of the values.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connections
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from cities.filters import (
+    JurisdictionScopedFilterSet,
+    SlugChoiceFilter,
+    StrictBooleanFilter,
+    UpdatedSinceFilter,
+)
+from council.models import Organization
+from initiatives.models import (
+    FocusArea,
+    Indicator,
+    Initiative,
+    Milestone,
+    Partnership,
+    Plan,
+    Sector,
+)
+
+SEARCH_CONFIG = "simple"
+
+
+def search_initiatives(queryset: QuerySet[Initiative], text: str) -> QuerySet[Initiative]:
+    """
+    Full-text match over title (weight A), summary (B) and description (C).
+
+    PostgreSQL ranks the matches (``search_rank``) with the language-neutral
+    'simple' configuration, since records are in English and French. Other
+    databases fall back to a case-insensitive substring match.
+    """
+    text = text.strip()
+    if not text:
+        return queryset
+    if connections[queryset.db].vendor != "postgresql":
+        return queryset.filter(
+            Q(title__icontains=text) | Q(summary__icontains=text) | Q(description__icontains=text)
+        )
+    vector = (
+        SearchVector("title", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("summary", weight="B", config=SEARCH_CONFIG)
+        + SearchVector("description", weight="C", config=SEARCH_CONFIG)
+    )
+    query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+    return (
+        queryset.alias(search_document=vector)
+        .filter(search_document=query)
+        .annotate(search_rank=SearchRank(vector, query))
+    )
+
+
+def _visible_initiatives(request: HttpRequest | None) -> QuerySet[Initiative]:
+    from initiatives.selectors import initiative_list
+
+    return initiative_list(user=getattr(request, "user", None))
+
+
+def _visible_plans(request: HttpRequest | None) -> QuerySet[Plan]:
+    # A draft plan's slug is as unknown as a missing one to whoever cannot see the plan.
+    from initiatives.selectors import plan_list
+
+    return plan_list(user=getattr(request, "user", None))
+
+
+class InitiativeFilterSet(JurisdictionScopedFilterSet):
+    """
+    Filters for initiatives.
+
+    - ``jurisdiction``: slug or OCD id; with ``include_descendants=true`` the
+      whole subtree below it.
+    - ``focus_area``, ``sector``, ``status``: repeatable, any of the values.
+    - ``organization``: slug; the lead organization or any partner.
+    - ``updated_since``: ISO 8601 instant, inclusive.
+    - ``q``: full text over title, summary and description.
+    - ``plan``: slug.
+    """
+
+    focus_area = django_filters.ModelMultipleChoiceFilter(
+        queryset=FocusArea.objects.all(),
+        to_field_name="slug",
+        method="filter_focus_area",
+        label=_("Focus area"),
+    )
+    sector = django_filters.ModelMultipleChoiceFilter(
+        queryset=Sector.objects.all(),
+        to_field_name="slug",
+        method="filter_sector",
+        label=_("Sector"),
+    )
+    status = django_filters.MultipleChoiceFilter(
+        choices=Initiative.Status.choices, label=_("Status")
+    )
+    organization = SlugChoiceFilter(
+        queryset=Organization.objects.all(),
+        method="filter_organization",
+        label=_("Organization"),
+    )
+    plan = SlugChoiceFilter(queryset=_visible_plans, field_name="plan", label=_("Plan"))
+    updated_since = UpdatedSinceFilter()
+    q = django_filters.CharFilter(method="filter_q", label=_("Search"))
+
+    class Meta:
+        model = Initiative
+        fields: list[str] = []
+
+    # Subqueries rather than joins, so no row repeats and no DISTINCT is needed.
+    def filter_focus_area(
+        self, queryset: QuerySet[Initiative], name: str, value: list[FocusArea]
+    ) -> QuerySet[Initiative]:
+        if not value:
+            return queryset
+        through = Initiative.focus_areas.through.objects.filter(focusarea__in=value)
+        return queryset.filter(pk__in=through.values("initiative_id"))
+
+    def filter_sector(
+        self, queryset: QuerySet[Initiative], name: str, value: list[Sector]
+    ) -> QuerySet[Initiative]:
+        if not value:
+            return queryset
+        through = Initiative.sectors.through.objects.filter(sector__in=value)
+        return queryset.filter(pk__in=through.values("initiative_id"))
+
+    def filter_organization(
+        self, queryset: QuerySet[Initiative], name: str, value: Organization | None
+    ) -> QuerySet[Initiative]:
+        if value is None:
+            return queryset
+        partnered = Partnership.objects.filter(organization=value).values("initiative_id")
+        return queryset.filter(Q(lead_organization=value) | Q(pk__in=partnered))
+
+    def filter_q(
+        self, queryset: QuerySet[Initiative], name: str, value: str
+    ) -> QuerySet[Initiative]:
+        return search_initiatives(queryset, value)
+
+
+class PlanFilterSet(JurisdictionScopedFilterSet):
+    """Filters for plans: jurisdiction (with descendants), a title search and updated_since."""
+
+    q = django_filters.CharFilter(field_name="title", lookup_expr="icontains", label=_("Title"))
+    updated_since = UpdatedSinceFilter()
+
+    class Meta:
+        model = Plan
+        fields: list[str] = []
+
+
+class MilestoneFilterSet(JurisdictionScopedFilterSet):
+    """Filters for milestones: their initiative (slug), its jurisdiction, and whether done."""
+
+    jurisdiction_field = "initiative__jurisdiction"
+
+    initiative = SlugChoiceFilter(
+        queryset=_visible_initiatives, field_name="initiative", label=_("Initiative")
+    )
+    completed = StrictBooleanFilter(
+        field_name="completed_on", lookup_expr="isnull", exclude=True, label=_("Completed")
+    )
+
+    class Meta:
+        model = Milestone
+        fields: list[str] = []
+
+
+class IndicatorFilterSet(JurisdictionScopedFilterSet):
+    """Filters for indicators: their initiative (slug) and its jurisdiction."""
+
+    jurisdiction_field = "initiative__jurisdiction"
+
+    initiative = SlugChoiceFilter(
+        queryset=_visible_initiatives, field_name="initiative", label=_("Initiative")
+    )
+
+    class Meta:
+        model = Indicator
+        fields: list[str] = []
