@@ -6,8 +6,10 @@ means the same thing in both places.
 
 Malformed values are refused, never ignored: a bad date, an unknown choice, a
 boolean that is not one, or a slug or OCD id that names nothing makes the
-FilterSet invalid (the API answers 400 and names the parameter). Parameters
-the FilterSet does not know are ignored.
+FilterSet invalid. The API answers 400 and names the parameter, except for a
+well-formed slug or OCD id that names nothing: that is a 404, as in a path.
+An empty value is the same as none. Parameters the FilterSet does not know
+are ignored.
 """
 
 from __future__ import annotations
@@ -19,11 +21,16 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 
 from cities.models import Jurisdiction
 
 TRUE_VALUES = frozenset({"true", "1", "yes", "on"})
 FALSE_VALUES = frozenset({"false", "0", "no", "off"})
+# The API schema lists exactly what StrictBooleanField accepts, so a client (or a
+# fuzzer) can tell a valid value from an invalid one without trying it.
+BOOLEAN_VALUES = ("true", "false", "1", "0", "yes", "no", "on", "off")
+NO_NUL_PATTERN = r"^[^\u0000]*$"
 
 
 class StrictBooleanField(forms.Field):
@@ -38,7 +45,8 @@ class StrictBooleanField(forms.Field):
             return None
         if isinstance(value, bool):
             return value
-        text = str(value).strip().lower()
+        # Exactly as documented: no case folding or trimming the schema does not promise.
+        text = str(value)
         if text in TRUE_VALUES:
             return True
         if text in FALSE_VALUES:
@@ -46,6 +54,13 @@ class StrictBooleanField(forms.Field):
         raise ValidationError(self.error_messages["invalid"], code="invalid")
 
 
+@extend_schema_field({"type": "string", "pattern": NO_NUL_PATTERN})
+class TextFilter(django_filters.CharFilter):
+    """Free text. Django forms refuse the NUL character (PostgreSQL cannot hold it), as the
+    schema says."""
+
+
+@extend_schema_field({"type": "string", "enum": list(BOOLEAN_VALUES)})
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
@@ -57,11 +72,10 @@ class JurisdictionChoiceField(django_filters.fields.ModelChoiceField):
         if value in self.empty_values:
             return None
         text = str(value).strip()
-        try:
-            match = self.queryset.filter(Q(slug=text) | Q(ocd_id=text)).first()
-        except ValueError:
-            # PostgreSQL cannot even compare a string holding NUL; nothing is named so.
-            match = None
+        if "\x00" in text:
+            # Malformed, as the schema says (PostgreSQL cannot even compare such a string).
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid")
+        match = self.queryset.filter(Q(slug=text) | Q(ocd_id=text)).first()
         if match is None:
             raise ValidationError(
                 self.error_messages["invalid_choice"], code="invalid_choice", params={"value": text}
@@ -69,6 +83,13 @@ class JurisdictionChoiceField(django_filters.fields.ModelChoiceField):
         return match
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": NO_NUL_PATTERN,
+        "description": "A jurisdiction's slug or its OCD division id.",
+    }
+)
 class JurisdictionFilter(django_filters.ModelChoiceFilter):
     """A jurisdiction named by slug or OCD id; a text box, since there are thousands."""
 
@@ -80,6 +101,7 @@ class JurisdictionFilter(django_filters.ModelChoiceFilter):
         super().__init__(*args, **kwargs)
 
 
+@extend_schema_field({"type": "string", "pattern": NO_NUL_PATTERN})
 class SlugChoiceFilter(django_filters.ModelChoiceFilter):
     """One record named by slug, typed rather than picked from a list."""
 
@@ -99,7 +121,30 @@ class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
         super().__init__(*args, **kwargs)
 
 
-class JurisdictionScopedFilterSet(django_filters.FilterSet):
+class AtlasFilterSet(django_filters.FilterSet):
+    """
+    A FilterSet for which an empty value is the same as leaving the parameter out.
+
+    Forms submit empty fields (``?focus_area=&q=``); single-valued filters already
+    read them as "no filter", and this makes repeatable ones (``focus_area``,
+    ``status``, ``kind``) do the same instead of refusing ``""`` as a choice.
+    """
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        if data is not None and hasattr(data, "lists"):
+            cleaned = data.copy()
+            for key, values in data.lists():
+                kept = [value for value in values if value != ""]
+                if len(kept) != len(values):
+                    if kept:
+                        cleaned.setlist(key, kept)
+                    else:
+                        del cleaned[key]
+            data = cleaned
+        super().__init__(data, *args, **kwargs)
+
+
+class JurisdictionScopedFilterSet(AtlasFilterSet):
     """
     Adds ``jurisdiction`` (slug or OCD id) and ``include_descendants`` to a FilterSet.
 
@@ -129,7 +174,7 @@ class JurisdictionScopedFilterSet(django_filters.FilterSet):
         return queryset
 
 
-class JurisdictionFilterSet(django_filters.FilterSet):
+class JurisdictionFilterSet(AtlasFilterSet):
     """
     Filters for jurisdictions.
 
@@ -137,10 +182,10 @@ class JurisdictionFilterSet(django_filters.FilterSet):
     initiatives only, so its answer is the same for every reader.
     """
 
-    ocd_id = django_filters.CharFilter(field_name="ocd_id", label=_("OCD division id"))
+    ocd_id = TextFilter(field_name="ocd_id", label=_("OCD division id"))
     kind = django_filters.MultipleChoiceFilter(choices=Jurisdiction.Kind.choices, label=_("Kind"))
     parent = JurisdictionFilter(field_name="parent", label=_("Parent"))
-    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label=_("Name"))
+    q = TextFilter(field_name="name", lookup_expr="icontains", label=_("Name"))
     updated_since = UpdatedSinceFilter()
     has_initiatives = StrictBooleanFilter(
         method="filter_has_initiatives", label=_("Has published initiatives")

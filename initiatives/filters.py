@@ -3,7 +3,8 @@ FilterSets for initiatives, plans, milestones and indicators.
 
 Shared by the public site's search and the API. The rules of cities.filters
 apply: a malformed value or a slug that names nothing makes the FilterSet
-invalid (400 from the API), and unknown parameters are ignored. Repeated
+invalid (400 from the API; 404 for a slug naming nothing), and unknown
+parameters are ignored. Repeated
 parameters (``?focus_area=a&focus_area=b``) match any of the values.
 """
 
@@ -20,6 +21,7 @@ from cities.filters import (
     JurisdictionScopedFilterSet,
     SlugChoiceFilter,
     StrictBooleanFilter,
+    TextFilter,
     UpdatedSinceFilter,
 )
 from council.models import Organization
@@ -112,7 +114,7 @@ class InitiativeFilterSet(JurisdictionScopedFilterSet):
     )
     plan = SlugChoiceFilter(queryset=_visible_plans, field_name="plan", label=_("Plan"))
     updated_since = UpdatedSinceFilter()
-    q = django_filters.CharFilter(method="filter_q", label=_("Search"))
+    q = TextFilter(method="filter_q", label=_("Search"))
 
     class Meta:
         model = Initiative
@@ -152,7 +154,7 @@ class InitiativeFilterSet(JurisdictionScopedFilterSet):
 class PlanFilterSet(JurisdictionScopedFilterSet):
     """Filters for plans: jurisdiction (with descendants), a title search and updated_since."""
 
-    q = django_filters.CharFilter(field_name="title", lookup_expr="icontains", label=_("Title"))
+    q = TextFilter(field_name="title", lookup_expr="icontains", label=_("Title"))
     updated_since = UpdatedSinceFilter()
 
     class Meta:

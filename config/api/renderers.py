@@ -143,12 +143,30 @@ class CSVRenderer(_ErrorsAsJSON):
         for row in rows:
             header.update(dict.fromkeys(row))
         if not header:
-            return b""
+            header = dict.fromkeys(self.empty_header(renderer_context))
+        if not header:
+            # Never an empty body: DRF drops the Content-Type of one, and a client
+            # could then not tell an empty CSV from a missing answer.
+            return b"\r\n"
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(header), restval="", lineterminator="\r\n")
         writer.writeheader()
         writer.writerows(rows)
         return buffer.getvalue().encode("utf-8")
+
+    @staticmethod
+    def empty_header(renderer_context: Mapping[str, Any] | None) -> list[str]:
+        """The columns of an empty page: the top-level fields its items would have."""
+        view = (renderer_context or {}).get("view")
+        get_serializer = getattr(view, "get_serializer", None)
+        if get_serializer is None:
+            return []
+        names = list(get_serializer().fields)
+        selected = getattr(view, "requested_fields", None)
+        expanded = tuple(getattr(view, "requested_expand", ()))
+        if selected is not None:
+            names = [name for name in names if name in selected]
+        return names + [name for name in expanded if name not in names]
 
     def flatten(self, item: Any, prefix: str = "") -> dict[str, str]:
         if not isinstance(item, Mapping):

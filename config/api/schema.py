@@ -278,7 +278,9 @@ ERROR_DESCRIPTIONS = {
     "malformed.",
     "401": "The API key is unknown, expired or revoked.",
     "403": "The key or user may not do this.",
-    "404": "No such record, or not one this key or user may see (or an unknown format).",
+    "404": "No such record, or not one this key or user may see; a filter naming a record "
+    "that is not there; or an unknown format.",
+    "409": "The record is still referred to by other records.",
     "413": "The request body is too large.",
     "415": "The body is not JSON.",
     "429": "Too many requests; see Retry-After.",
@@ -293,6 +295,9 @@ def _error_statuses(path: str, method: str, operation: Schema) -> list[str]:
         statuses.append("400")
     if method != "get":
         statuses.append("403")
+    if method == "delete":
+        # A record that others still refer to cannot go (ProtectedError).
+        statuses.append("409")
     if operation.get("requestBody"):
         statuses += ["413", "415"]
     return sorted(statuses)
@@ -308,6 +313,17 @@ def _add_error_responses(path: str, method: str, operation: Schema) -> None:
                 "content": {PROBLEM_MEDIA_TYPE: {"schema": {}}},
             },
         )
+
+
+def _allow_empty_query_values(operation: Schema) -> None:
+    """
+    Say that ``?name=`` is accepted: every optional query parameter of the API
+    (filters, format, cursor, page_size, fields, expand) reads an empty value as
+    "not given", as HTML forms send it.
+    """
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "query" and not parameter.get("required"):
+            parameter["allowEmptyValue"] = True
 
 
 def postprocess_examples(
@@ -333,6 +349,7 @@ def postprocess_examples(
                 continue
             if path.startswith("/api/v1/"):
                 _add_error_responses(path, method, operation)
+                _allow_empty_query_values(operation)
                 # Anyone may read: say so where a view's own permission class hides it.
                 security = operation.get("security")
                 if method == "get" and security and {} not in security:

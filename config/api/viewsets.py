@@ -21,6 +21,7 @@ from collections.abc import Callable, Collection, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from django import forms
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 from django.db.models import QuerySet
@@ -31,7 +32,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
@@ -223,6 +224,28 @@ class CouncilPermission(BasePermission):
 class AtlasAutoSchema(AutoSchema):
     """Documents ``?fields=`` and ``?expand=`` on every operation that returns a record."""
 
+    def _map_basic_serializer(self, serializer: Any, direction: Any) -> dict[str, Any]:
+        """
+        Describe what ``?fields=`` and ``?expand=`` really return.
+
+        Any field may be trimmed away, so a response names none as required;
+        an expandable field is either its compact form or the expanded object,
+        and an expansion that adds a field (``milestones``) is documented as an
+        optional property.
+        """
+        schema: dict[str, Any] = super()._map_basic_serializer(serializer, direction)
+        if direction != "response" or not isinstance(serializer, FlexFieldsMixin):
+            return schema
+        schema.pop("required", None)
+        properties = schema.setdefault("properties", {})
+        for name, factory in serializer.expandable_fields.items():
+            field = factory()
+            field.bind(field_name=name, parent=cast(serializers.Serializer[Any], serializer))
+            expanded = self._map_serializer_field(field, direction)
+            compact = properties.get(name)
+            properties[name] = expanded if compact is None else {"anyOf": [compact, expanded]}
+        return schema
+
     def get_override_parameters(self) -> list[Any]:
         parameters = list(super().get_override_parameters())
         if self.method == "DELETE":
@@ -233,10 +256,14 @@ class AtlasAutoSchema(AutoSchema):
             isinstance(serializer_class, type) and issubclass(serializer_class, FlexFieldsMixin)
         ):
             return parameters
+        serializer = serializer_class()
+        selectable = sorted({*serializer.fields, *serializer_class.expandable_fields})
         parameters.append(
             OpenApiParameter(
                 "fields",
-                OpenApiTypes.STR,
+                _name_list_schema(selectable),
+                style="form",
+                explode=False,
                 description=(
                     "Comma-separated top-level fields to keep in each item; "
                     "an unknown name is a 400."
@@ -248,7 +275,9 @@ class AtlasAutoSchema(AutoSchema):
             parameters.append(
                 OpenApiParameter(
                     "expand",
-                    OpenApiTypes.STR,
+                    _name_list_schema(expandable),
+                    style="form",
+                    explode=False,
                     description=(
                         "Comma-separated expansions, from: "
                         + ", ".join(expandable)
@@ -259,11 +288,53 @@ class AtlasAutoSchema(AutoSchema):
         return parameters
 
 
+def _name_list_schema(names: list[str]) -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string", "enum": names}}
+
+
 def _names(request: Request, param: str) -> list[str] | None:
-    """Comma-separated (or repeated) names from a query parameter; None when absent or empty."""
-    raw = request.query_params.getlist(param)
-    names = [part.strip() for value in raw for part in value.split(",") if part.strip()]
+    """
+    Comma-separated (or repeated) names from a query parameter; None when absent or empty.
+
+    Names are taken exactly as sent, as the schema lists them: ``?fields=slug, title``
+    or ``?fields=slug,`` names an unknown field (" title", "") and is refused.
+    """
+    raw = [value for value in request.query_params.getlist(param) if value != ""]
+    names = [part for value in raw for part in value.split(",")]
     return names or None
+
+
+class AtlasFilterBackend(DjangoFilterBackend):
+    """
+    django-filter's backend, with one refinement: a filter naming a record that is not
+    there (``?jurisdiction=atlantis``) is a 404, like the same name in a path.
+
+    The value is well formed, as the schema describes it; only the record is missing,
+    which no schema can tell in advance. Malformed values of any filter, and unknown
+    choices of a fixed list (``?status=done``), stay a 400.
+    """
+
+    def filter_queryset(self, request: Any, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if not filterset.is_valid():
+            form = filterset.form
+            problems = form.errors.as_data()
+            if problems and all(
+                isinstance(form.fields.get(name), forms.ModelChoiceField)
+                and all(error.code == "invalid_choice" for error in errors)
+                for name, errors in problems.items()
+            ):
+                raise NotFound(
+                    " ".join(
+                        f"{name}: {message}"
+                        for name, messages in form.errors.items()
+                        for message in messages
+                    )
+                )
+            raise ValidationError(filterset.errors)
+        return filterset.qs
 
 
 class AtlasViewSet(ConditionalResponseMixin, GenericViewSet[Any]):
@@ -279,7 +350,7 @@ class AtlasViewSet(ConditionalResponseMixin, GenericViewSet[Any]):
 
     lookup_field = "slug"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [AtlasFilterBackend, OrderingFilter]
     permission_classes = [CouncilPermission]
     schema = AtlasAutoSchema()
     jurisdiction_path: str = "jurisdiction"

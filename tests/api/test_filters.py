@@ -1,8 +1,9 @@
 """
 The FilterSets, through the API and on their own (the site's search reuses them).
 
-A slug or OCD id that names nothing is refused with a 400, like any other
-malformed value; unknown parameters are ignored.
+A well-formed slug or OCD id that names nothing is a 404 from the API (the
+record is missing, as with a name in a path); a malformed value is a 400;
+unknown parameters are ignored.
 """
 
 import datetime as dt
@@ -96,10 +97,10 @@ def test_include_descendants_alone_filters_nothing(client, spread):
     assert len(slugs(client.get("/api/v1/initiatives/?include_descendants=true"))) == 4
 
 
-def test_an_unknown_jurisdiction_is_a_400(client, spread):
+def test_an_unknown_jurisdiction_is_a_404_naming_the_parameter(client, spread):
     response = client.get("/api/v1/initiatives/?jurisdiction=atlantis")
-    assert response.status_code == 400
-    assert "jurisdiction" in response.json()["errors"]
+    assert response.status_code == 404
+    assert response.json()["detail"].startswith("jurisdiction: ")
 
 
 def test_a_non_boolean_include_descendants_is_a_400(client, spread):
@@ -131,8 +132,8 @@ def test_repeated_focus_areas_match_any_of_them_once(client, spread):
     assert sorted(results) == ["chi-wifi", "nyc-mesh"]
 
 
-def test_an_unknown_focus_area_is_a_400(client, spread):
-    assert client.get("/api/v1/initiatives/?focus_area=astrology").status_code == 400
+def test_an_unknown_focus_area_is_a_404(client, spread):
+    assert client.get("/api/v1/initiatives/?focus_area=astrology").status_code == 404
 
 
 def test_sector_matches_initiatives_tagged_with_it(client, spread):
@@ -140,8 +141,8 @@ def test_sector_matches_initiatives_tagged_with_it(client, spread):
     assert slugs(client.get("/api/v1/initiatives/?sector=health-care")) == {"nyc-mesh"}
 
 
-def test_an_unknown_sector_is_a_400(client, spread):
-    assert client.get("/api/v1/initiatives/?sector=alchemy").status_code == 400
+def test_an_unknown_sector_is_a_404(client, spread):
+    assert client.get("/api/v1/initiatives/?sector=alchemy").status_code == 404
 
 
 # ---------------------------------------------------------------- initiatives: status
@@ -181,8 +182,8 @@ def test_organization_matches_partners_too(client, spread):
     assert slugs(client.get("/api/v1/initiatives/?organization=uic")) == {"chi-wifi", "nyc-mesh"}
 
 
-def test_an_unknown_organization_is_a_400(client, spread):
-    assert client.get("/api/v1/initiatives/?organization=acme").status_code == 400
+def test_an_unknown_organization_is_a_404(client, spread):
+    assert client.get("/api/v1/initiatives/?organization=acme").status_code == 404
 
 
 # ---------------------------------------------------------------- initiatives: updated_since
@@ -271,7 +272,7 @@ def test_a_draft_plan_is_as_unknown_as_a_missing_one_to_anonymous_readers(client
     PlanFactory.create(
         jurisdiction=atlas_map.chicago, slug="hidden", publication_state=PublicationState.DRAFT
     )
-    assert client.get("/api/v1/initiatives/?plan=hidden").status_code == 400
+    assert client.get("/api/v1/initiatives/?plan=hidden").status_code == 404
 
 
 def test_filters_combine(client, spread):
@@ -365,10 +366,18 @@ def test_jurisdictions_filter_by_having_published_initiatives(client, spread, at
 
 @pytest.mark.parametrize(
     "query",
-    ["kind=planet", "parent=atlantis", "updated_since=yesterday", "has_initiatives=perhaps"],
+    ["kind=planet", "updated_since=yesterday", "has_initiatives=perhaps"],
 )
 def test_malformed_jurisdiction_filters_are_a_400(client, atlas_map, query):
     assert client.get(f"/api/v1/jurisdictions/?{query}").status_code == 400
+
+
+def test_an_unknown_parent_is_a_404(client, atlas_map):
+    assert client.get("/api/v1/jurisdictions/?parent=atlantis").status_code == 404
+
+
+def test_an_unknown_and_a_malformed_filter_together_are_a_400(client, atlas_map):
+    assert client.get("/api/v1/jurisdictions/?parent=atlantis&kind=planet").status_code == 400
 
 
 def test_the_jurisdiction_filterset_works_without_a_request(atlas_map):
@@ -447,7 +456,7 @@ def test_a_draft_initiative_is_unknown_to_the_milestone_filter_for_anonymous(cli
     InitiativeFactory.create(
         jurisdiction=atlas_map.chicago, slug="hidden", publication_state=PublicationState.DRAFT
     )
-    assert client.get("/api/v1/milestones/?initiative=hidden").status_code == 400
+    assert client.get("/api/v1/milestones/?initiative=hidden").status_code == 404
 
 
 def test_the_council_filtersets_work_without_a_request(atlas_map):
