@@ -356,7 +356,8 @@ class AtlasViewSet(ConditionalResponseMixin, GenericViewSet[Any]):
     jurisdiction_path: str = "jurisdiction"
 
     def base_queryset(self) -> QuerySet[Any]:
-        raise NotImplementedError
+        # Each resource says how; the base class holds what they share.
+        raise NotImplementedError(f"{type(self).__name__} must define base_queryset()")
 
     def expand_queryset(self, queryset: QuerySet[Any], expand: Collection[str]) -> QuerySet[Any]:
         return queryset
@@ -479,16 +480,20 @@ class AtlasModelViewSet(AtlasReadOnlyViewSet):
     """
 
     def creation_target(self, data: dict[str, Any]) -> models.Model:
-        raise NotImplementedError
+        # Each resource says how; the base class holds what they share.
+        raise NotImplementedError(f"{type(self).__name__} must define creation_target()")
 
     def create_record(self, data: dict[str, Any]) -> models.Model:
-        raise NotImplementedError
+        # Each resource says how; the base class holds what they share.
+        raise NotImplementedError(f"{type(self).__name__} must define create_record()")
 
     def update_record(self, instance: Any, data: dict[str, Any]) -> models.Model:
-        raise NotImplementedError
+        # Each resource says how; the base class holds what they share.
+        raise NotImplementedError(f"{type(self).__name__} must define update_record()")
 
     def destroy_record(self, instance: Any) -> None:
-        raise NotImplementedError
+        # Each resource says how; the base class holds what they share.
+        raise NotImplementedError(f"{type(self).__name__} must define destroy_record()")
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
