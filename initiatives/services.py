@@ -109,12 +109,12 @@ def delete_with_history(
     instance.delete()
 
 
-def _require_edit(actor: AbstractBaseUser, obj: models.Model) -> None:
+def require_edit(actor: AbstractBaseUser, obj: models.Model) -> None:
     if not permissions.can_edit(actor, obj):
         raise PermissionDenied(_("You may not edit records of this jurisdiction."))
 
 
-def _assign(instance: models.Model, values: Mapping[str, Any]) -> None:
+def assign_values(instance: models.Model, values: Mapping[str, Any]) -> None:
     for name, value in values.items():
         setattr(instance, name, value)
 
@@ -131,7 +131,7 @@ def initiative_create(
     initiative = Initiative(**values)
     initiative.publication_state = PublicationState.DRAFT
     initiative.published_at = None
-    _require_edit(actor, initiative)
+    require_edit(actor, initiative)
     return save_with_history(
         initiative, actor=actor, m2m={"focus_areas": focus_areas, "sectors": sectors}
     )
@@ -152,15 +152,15 @@ def initiative_update(
 
     The row is locked first, so the status check reads what is stored now.
     """
-    _require_edit(actor, initiative)
+    require_edit(actor, initiative)
     locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
     new_status = values.get("status", locked.status)
     if not locked.can_transition_to(new_status):
         raise ValidationError(
             {"status": Initiative.illegal_transition_error(locked.status, new_status)}
         )
-    _assign(locked, values)
-    _require_edit(actor, locked)
+    assign_values(locked, values)
+    require_edit(actor, locked)
     m2m = {
         name: related
         for name, related in (("focus_areas", focus_areas), ("sectors", sectors))
@@ -172,7 +172,7 @@ def initiative_update(
 @transaction.atomic
 def initiative_archive(*, initiative: Initiative, actor: AbstractBaseUser) -> Initiative:
     """Archive an initiative: it leaves the public record but keeps its history."""
-    _require_edit(actor, initiative)
+    require_edit(actor, initiative)
     locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
     locked.publication_state = PublicationState.ARCHIVED
     locked.updated_by = actor  # type: ignore[assignment]
@@ -187,24 +187,24 @@ def plan_create(*, actor: AbstractBaseUser, values: Mapping[str, Any]) -> Plan:
     """Create a plan as a draft in a jurisdiction ``actor`` may edit."""
     plan = Plan(**values)
     plan.publication_state = PublicationState.DRAFT
-    _require_edit(actor, plan)
+    require_edit(actor, plan)
     return save_with_history(plan, actor=actor)
 
 
 @transaction.atomic
 def plan_update(*, plan: Plan, actor: AbstractBaseUser, values: Mapping[str, Any]) -> Plan:
     """Change a plan; a new jurisdiction must lie within ``actor``'s scope."""
-    _require_edit(actor, plan)
+    require_edit(actor, plan)
     locked = Plan.objects.select_for_update().get(pk=plan.pk)
-    _assign(locked, values)
-    _require_edit(actor, locked)
+    assign_values(locked, values)
+    require_edit(actor, locked)
     return save_with_history(locked, actor=actor)
 
 
 @transaction.atomic
 def plan_archive(*, plan: Plan, actor: AbstractBaseUser) -> Plan:
     """Archive a plan: it leaves the public record but keeps its history."""
-    _require_edit(actor, plan)
+    require_edit(actor, plan)
     locked = Plan.objects.select_for_update().get(pk=plan.pk)
     locked.publication_state = PublicationState.ARCHIVED
     locked.updated_by = actor  # type: ignore[assignment]
@@ -217,7 +217,7 @@ def plan_archive(*, plan: Plan, actor: AbstractBaseUser) -> Plan:
 @transaction.atomic
 def milestone_create(*, actor: AbstractBaseUser, values: Mapping[str, Any]) -> Milestone:
     milestone = Milestone(**values)
-    _require_edit(actor, milestone)
+    require_edit(actor, milestone)
     return save_with_history(milestone, actor=actor)
 
 
@@ -226,15 +226,15 @@ def milestone_update(
     *, milestone: Milestone, actor: AbstractBaseUser, values: Mapping[str, Any]
 ) -> Milestone:
     """Change a milestone; moving it to another initiative needs rights on both."""
-    _require_edit(actor, milestone)
-    _assign(milestone, values)
-    _require_edit(actor, milestone)
+    require_edit(actor, milestone)
+    assign_values(milestone, values)
+    require_edit(actor, milestone)
     return save_with_history(milestone, actor=actor)
 
 
 @transaction.atomic
 def milestone_delete(*, milestone: Milestone, actor: AbstractBaseUser) -> None:
-    _require_edit(actor, milestone)
+    require_edit(actor, milestone)
     delete_with_history(instance=milestone, actor=actor)
 
 
@@ -247,7 +247,7 @@ def indicator_create(
 ) -> Indicator:
     """Create an indicator with its measurements."""
     indicator = Indicator(**values)
-    _require_edit(actor, indicator)
+    require_edit(actor, indicator)
     save_with_history(indicator, actor=actor)
     _replace_measurements(indicator=indicator, actor=actor, measurements=measurements)
     return indicator
@@ -265,9 +265,9 @@ def indicator_update(
     Change an indicator. ``measurements``, when given, is the complete series:
     rows are matched by date, so unchanged ones keep their id and history.
     """
-    _require_edit(actor, indicator)
-    _assign(indicator, values)
-    _require_edit(actor, indicator)
+    require_edit(actor, indicator)
+    assign_values(indicator, values)
+    require_edit(actor, indicator)
     save_with_history(indicator, actor=actor)
     if measurements is not None:
         _replace_measurements(indicator=indicator, actor=actor, measurements=measurements)
@@ -290,7 +290,7 @@ def _replace_measurements(
             getattr(current, name) != value for name, value in values.items()
         )
         if changed:
-            _assign(current, values)
+            assign_values(current, values)
             save_with_history(current, actor=actor)
     # Drop any cached series so the caller reads the new one.
     if hasattr(indicator, "_prefetched_objects_cache"):
@@ -299,7 +299,7 @@ def _replace_measurements(
 
 @transaction.atomic
 def indicator_delete(*, indicator: Indicator, actor: AbstractBaseUser) -> None:
-    _require_edit(actor, indicator)
+    require_edit(actor, indicator)
     delete_with_history(instance=indicator, actor=actor, cascade=list(indicator.measurements.all()))
 
 
@@ -343,9 +343,9 @@ def jurisdiction_update(
     *, jurisdiction: Jurisdiction, actor: AbstractBaseUser, values: Mapping[str, Any]
 ) -> Jurisdiction:
     """Change a jurisdiction ``actor`` may edit; a new parent must also be within scope."""
-    _require_edit(actor, jurisdiction)
+    require_edit(actor, jurisdiction)
     old_parent_id = jurisdiction.parent_id
-    _assign(jurisdiction, values)
+    assign_values(jurisdiction, values)
     if jurisdiction.parent_id != old_parent_id:
         _require_parent_in_scope(actor, jurisdiction.parent)
     return save_with_history(jurisdiction, actor=actor)

@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import decimal
 import io
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -101,8 +102,22 @@ class ORJSONRenderer(BaseRenderer):
         return dumps(data, indent=indent)
 
 
-class _ErrorsAsJSON(BaseRenderer):
+class _ErrorsAsJSON(BaseRenderer, ABC):
     """Shared fallback: an error body under a non-JSON format is written as JSON."""
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        if _is_error(renderer_context):
+            return self.render_error(data, renderer_context)
+        return self.render_data(data, renderer_context)
+
+    @abstractmethod
+    def render_data(self, data: Any, renderer_context: Mapping[str, Any] | None) -> bytes:
+        """The body for a successful response in this renderer's format."""
 
     def render_error(self, data: Any, renderer_context: Mapping[str, Any] | None) -> bytes:
         response = _response(renderer_context)
@@ -128,14 +143,7 @@ class CSVRenderer(_ErrorsAsJSON):
     charset = "utf-8"
     list_separator = "|"
 
-    def render(
-        self,
-        data: Any,
-        accepted_media_type: str | None = None,
-        renderer_context: Mapping[str, Any] | None = None,
-    ) -> bytes:
-        if _is_error(renderer_context):
-            return self.render_error(data, renderer_context)
+    def render_data(self, data: Any, renderer_context: Mapping[str, Any] | None) -> bytes:
         if _is_page(data):
             self._set_link_header(data, renderer_context)
         rows = [self.flatten(item) for item in _items(data)]
@@ -237,14 +245,7 @@ class GeoJSONRenderer(_ErrorsAsJSON):
     charset = None
     geometry_keys = ("latitude", "longitude", "point")
 
-    def render(
-        self,
-        data: Any,
-        accepted_media_type: str | None = None,
-        renderer_context: Mapping[str, Any] | None = None,
-    ) -> bytes:
-        if _is_error(renderer_context):
-            return self.render_error(data, renderer_context)
+    def render_data(self, data: Any, renderer_context: Mapping[str, Any] | None) -> bytes:
         if data is None:
             return b""
         if isinstance(data, Mapping) and not _is_page(data):
@@ -322,14 +323,7 @@ class JSONLDRenderer(_ErrorsAsJSON):
         "previous": {"@id": "hydra:previous", "@type": "@id"},
     }
 
-    def render(
-        self,
-        data: Any,
-        accepted_media_type: str | None = None,
-        renderer_context: Mapping[str, Any] | None = None,
-    ) -> bytes:
-        if _is_error(renderer_context):
-            return self.render_error(data, renderer_context)
+    def render_data(self, data: Any, renderer_context: Mapping[str, Any] | None) -> bytes:
         if data is None:
             return b""
         view = (renderer_context or {}).get("view")

@@ -17,6 +17,7 @@ What every resource viewset under /api/v1/ shares.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -32,7 +33,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import MethodNotAllowed, NotFound, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
@@ -337,7 +338,7 @@ class AtlasFilterBackend(DjangoFilterBackend):
         return filterset.qs
 
 
-class AtlasViewSet(ConditionalResponseMixin, GenericViewSet[Any]):
+class AtlasViewSet(ConditionalResponseMixin, GenericViewSet[Any], ABC):
     """
     The base of every resource viewset.
 
@@ -355,9 +356,9 @@ class AtlasViewSet(ConditionalResponseMixin, GenericViewSet[Any]):
     schema = AtlasAutoSchema()
     jurisdiction_path: str = "jurisdiction"
 
+    @abstractmethod
     def base_queryset(self) -> QuerySet[Any]:
-        # Each resource says how; the base class holds what they share.
-        raise NotImplementedError(f"{type(self).__name__} must define base_queryset()")
+        """Each resource says how; the base class holds what they share."""
 
     def expand_queryset(self, queryset: QuerySet[Any], expand: Collection[str]) -> QuerySet[Any]:
         return queryset
@@ -479,21 +480,21 @@ class AtlasModelViewSet(AtlasReadOnlyViewSet):
     payload (read-only fields are ignored), the service validates the record.
     """
 
+    @abstractmethod
     def creation_target(self, data: dict[str, Any]) -> models.Model:
-        # Each resource says how; the base class holds what they share.
-        raise NotImplementedError(f"{type(self).__name__} must define creation_target()")
+        """Each resource says how; the base class holds what they share."""
 
+    @abstractmethod
     def create_record(self, data: dict[str, Any]) -> models.Model:
-        # Each resource says how; the base class holds what they share.
-        raise NotImplementedError(f"{type(self).__name__} must define create_record()")
+        """Each resource says how; the base class holds what they share."""
 
+    @abstractmethod
     def update_record(self, instance: Any, data: dict[str, Any]) -> models.Model:
-        # Each resource says how; the base class holds what they share.
-        raise NotImplementedError(f"{type(self).__name__} must define update_record()")
+        """Each resource says how; the base class holds what they share."""
 
     def destroy_record(self, instance: Any) -> None:
-        # Each resource says how; the base class holds what they share.
-        raise NotImplementedError(f"{type(self).__name__} must define destroy_record()")
+        """Resources that can be removed or archived say how; the rest refuse DELETE."""
+        raise MethodNotAllowed("DELETE")
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
