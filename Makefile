@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(PY)
 
-.PHONY: help install run worker test lint typecheck check messages clean
+.PHONY: help install run worker test lint typecheck check messages node vendor clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -34,7 +34,7 @@ locale/fr/LC_MESSAGES/django.mo: locale/fr/LC_MESSAGES/django.po | $(VENV)/.sync
 	$(PY) manage.py compilemessages --ignore=.venv -v0
 
 messages: $(VENV)/.synced ## Refresh the translation catalogues
-	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=static -v0
+	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=static --ignore=node_modules -v0
 
 run: install locale/fr/LC_MESSAGES/django.mo ## Migrate, seed the demo and serve on $(BIND):$(PORT)
 	$(PY) manage.py migrate --no-input -v0
@@ -44,7 +44,27 @@ run: install locale/fr/LC_MESSAGES/django.mo ## Migrate, seed the demo and serve
 worker: install ## Start a Celery worker (needs REDIS_URL)
 	$(VENV)/bin/celery -A config worker -l info
 
-test: install locale/fr/LC_MESSAGES/django.mo ## Run the whole suite
+# Node packages: the runtime files are vendored into static/vendor (committed), the test tools
+# (axe-core, vnu-jar) are used from node_modules. --ignore-scripts: vnu-jar's install script
+# would download a Java runtime, and the machine's Java is the one to use.
+node_modules/.package-lock.json: package-lock.json package.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+node: node_modules/.package-lock.json ## Install the locked node packages
+
+VENDOR := static/vendor
+
+vendor: node_modules/.package-lock.json ## Copy Chart.js and Leaflet from node_modules into static/vendor
+	rm -rf $(VENDOR)/chart.js $(VENDOR)/leaflet
+	mkdir -p $(VENDOR)/chart.js $(VENDOR)/leaflet/images
+	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map \
+		node_modules/chart.js/LICENSE.md $(VENDOR)/chart.js/
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.js.map \
+		node_modules/leaflet/dist/leaflet.css node_modules/leaflet/LICENSE $(VENDOR)/leaflet/
+	cp node_modules/leaflet/dist/images/*.png $(VENDOR)/leaflet/images/
+
+test: install locale/fr/LC_MESSAGES/django.mo node_modules/.package-lock.json ## Run the whole suite
 	$(VENV)/bin/pytest
 
 lint: install ## ruff check and format check
@@ -58,4 +78,4 @@ check: lint typecheck ## Every static check CI runs
 	$(PY) manage.py makemigrations --check --dry-run -v0
 
 clean: ## Remove the environment and local database
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 staticfiles node_modules

@@ -14,6 +14,7 @@ are ignored.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import django_filters
@@ -142,6 +143,22 @@ class AtlasFilterSet(django_filters.FilterSet):
                         del cleaned[key]
             data = cleaned
         super().__init__(data, *args, **kwargs)
+
+    def filter_queryset_without(
+        self, queryset: QuerySet[Any], names: Collection[str] = ()
+    ) -> QuerySet[Any]:
+        """
+        Apply every valid filter except those in ``names``.
+
+        Faceted search counts each facet over the rows the other filters leave,
+        so that picking one value does not hide its siblings. Filters that
+        failed validation are left out, as ``qs`` does.
+        """
+        self.errors  # noqa: B018 -- validates the form, which fills cleaned_data
+        for name, value in self.form.cleaned_data.items():
+            if name not in names:
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
 
 
 class JurisdictionScopedFilterSet(AtlasFilterSet):

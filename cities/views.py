@@ -1,29 +1,116 @@
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from cities import selectors
-from initiatives.selectors import initiative_list
+from cities.models import Jurisdiction
+from initiatives.models import Initiative
+
+
+def _error_dict(error: ValidationError, *, field: str) -> dict[str, list[str]]:
+    """A ValidationError as field → messages, for the error summary."""
+    if hasattr(error, "error_dict"):
+        return {name: list(messages) for name, messages in error.message_dict.items()}
+    return {field: list(error.messages)}
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    jurisdictions = list(selectors.jurisdiction_list_featured().defer("boundary"))
     return render(
         request,
         "cities/home.html",
-        {"jurisdictions": list(selectors.jurisdiction_list_featured())},
+        {
+            "counts": selectors.atlas_counts(),
+            "recent": selectors.initiative_list_recent(),
+            "jurisdictions": jurisdictions,
+            "feature_collection": selectors.jurisdiction_feature_collection(jurisdictions),
+            "focus_area_reach": selectors.focus_area_reach(),
+        },
     )
 
 
 def jurisdiction_detail(request: HttpRequest, slug: str) -> HttpResponse:
     jurisdiction = selectors.jurisdiction_get(slug=slug)
+    focus_areas = selectors.focus_areas_ordered()
+    errors: dict[str, list[str]] = {}
+    try:
+        initiatives = selectors.jurisdiction_initiatives(
+            jurisdiction=jurisdiction, user=request.user, filters=request.GET
+        )
+    except ValidationError as error:
+        initiatives = []
+        errors = _error_dict(error, field="focus_area")
+    profile = selectors.jurisdiction_profile(
+        jurisdiction=jurisdiction, user=request.user, focus_areas=focus_areas
+    )
     return render(
         request,
         "cities/jurisdiction_detail.html",
         {
             "jurisdiction": jurisdiction,
-            "ancestors": list(jurisdiction.ancestors()),
-            "children": list(jurisdiction.children.order_by("name")[:100]),
-            "initiatives": list(
-                initiative_list(user=request.user).filter(jurisdiction=jurisdiction)
-            ),
+            "profile": profile,
+            "groups": selectors.group_initiatives(initiatives, focus_areas),
+            "initiative_count": len(initiatives),
+            "errors": errors,
+            "focus_areas": focus_areas,
+            "sectors": selectors.sectors_ordered(),
+            "statuses": Initiative.Status.choices,
+            "selected": {
+                "focus_area": request.GET.get("focus_area", ""),
+                "status": request.GET.get("status", ""),
+                "sector": request.GET.get("sector", ""),
+                "include_descendants": request.GET.get("include_descendants", "true"),
+            },
+            "filtered": any(request.GET.get(key) for key in ("focus_area", "status", "sector")),
         },
+        status=400 if errors else 200,
+    )
+
+
+def compare(request: HttpRequest) -> HttpResponse:
+    slugs = request.GET.getlist("j")
+    focus_areas = selectors.focus_areas_ordered()
+    errors: dict[str, list[str]] = {}
+    comparison = None
+    if "j" in request.GET:
+        try:
+            jurisdictions = selectors.jurisdictions_to_compare(slugs=slugs)
+        except ValidationError as error:
+            errors = _error_dict(error, field="j")
+        else:
+            comparison = selectors.comparison(
+                jurisdictions=jurisdictions, user=request.user, focus_areas=focus_areas
+            )
+    return render(
+        request,
+        "cities/compare.html",
+        {
+            "choices": selectors.comparison_choices(user=request.user),
+            "selected_slugs": slugs,
+            "comparison": comparison,
+            "errors": errors,
+            "compare_min": selectors.COMPARE_MIN,
+            "compare_max": selectors.COMPARE_MAX,
+        },
+        status=400 if errors else 200,
+    )
+
+
+def coverage(request: HttpRequest) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    matrix = None
+    try:
+        kind = selectors.coverage_kind(request.GET.get("kind"))
+    except ValidationError as error:
+        errors = _error_dict(error, field="kind")
+        kind = ""
+    else:
+        matrix = selectors.coverage_matrix(
+            kind=kind, user=request.user, focus_areas=selectors.focus_areas_ordered()
+        )
+    return render(
+        request,
+        "cities/coverage.html",
+        {"matrix": matrix, "kind": kind, "kinds": Jurisdiction.Kind.choices, "errors": errors},
+        status=400 if errors else 200,
     )

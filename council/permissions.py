@@ -23,6 +23,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
+from django_otp import user_has_device
 
 from cities.models import Jurisdiction
 from council.models import Coalition, CoalitionMembership, CouncilMembership, Organization
@@ -152,3 +153,28 @@ def scope_to_jurisdictions(
 ) -> models.QuerySet[Any]:
     """Narrow ``queryset`` to rows whose ``field`` lies within ``jurisdictions``."""
     return queryset.filter(**{f"{field}__in": jurisdictions})
+
+
+SECOND_FACTOR_ROLES = frozenset({Role.CHAIR, Role.REVIEWER})
+
+
+def requires_second_factor(user: AnyUser | None) -> bool:
+    """Chairs and reviewers publish and manage, so a password alone must not let them in."""
+    return any(m.role in SECOND_FACTOR_ROLES for m in memberships(user))
+
+
+def second_factor_missing(user: AnyUser | None) -> bool:
+    """
+    True while a signed-in user must still give a one-time code before the workspace.
+
+    That is anyone whose role requires a second factor, and anyone who has set one up
+    (an editor's is optional, but once made it guards the account like a chair's), until
+    a code has been verified in this session. django-otp's middleware marks the session's
+    user; a user object without its mark has not been verified.
+    """
+    if user is None or not user.is_authenticated:
+        return False
+    is_verified = getattr(user, "is_verified", None)
+    if is_verified is not None and is_verified():
+        return False
+    return requires_second_factor(user) or user_has_device(user, confirmed=True)

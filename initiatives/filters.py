@@ -11,8 +11,6 @@ parameters (``?focus_area=a&focus_area=b``) match any of the values.
 from __future__ import annotations
 
 import django_filters
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db import connections
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -34,36 +32,7 @@ from initiatives.models import (
     Plan,
     Sector,
 )
-
-SEARCH_CONFIG = "simple"
-
-
-def search_initiatives(queryset: QuerySet[Initiative], text: str) -> QuerySet[Initiative]:
-    """
-    Full-text match over title (weight A), summary (B) and description (C).
-
-    PostgreSQL ranks the matches (``search_rank``) with the language-neutral
-    'simple' configuration, since records are in English and French. Other
-    databases fall back to a case-insensitive substring match.
-    """
-    text = text.strip()
-    if not text:
-        return queryset
-    if connections[queryset.db].vendor != "postgresql":
-        return queryset.filter(
-            Q(title__icontains=text) | Q(summary__icontains=text) | Q(description__icontains=text)
-        )
-    vector = (
-        SearchVector("title", weight="A", config=SEARCH_CONFIG)
-        + SearchVector("summary", weight="B", config=SEARCH_CONFIG)
-        + SearchVector("description", weight="C", config=SEARCH_CONFIG)
-    )
-    query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
-    return (
-        queryset.alias(search_document=vector)
-        .filter(search_document=query)
-        .annotate(search_rank=SearchRank(vector, query))
-    )
+from initiatives.search import search_initiatives
 
 
 def _visible_initiatives(request: HttpRequest | None) -> QuerySet[Initiative]:
@@ -88,7 +57,10 @@ class InitiativeFilterSet(JurisdictionScopedFilterSet):
     - ``focus_area``, ``sector``, ``status``: repeatable, any of the values.
     - ``organization``: slug; the lead organization or any partner.
     - ``updated_since``: ISO 8601 instant, inclusive.
-    - ``q``: full text over title, summary and description.
+    - ``start_date_after``, ``start_date_before``: ISO 8601 dates (YYYY-MM-DD),
+      both inclusive, on the start date; initiatives without one never match.
+    - ``q``: full text over title, summary and description, weighted in that
+      order (see initiatives.search); only its first 200 characters count.
     - ``plan``: slug.
     """
 
@@ -104,8 +76,9 @@ class InitiativeFilterSet(JurisdictionScopedFilterSet):
         method="filter_sector",
         label=_("Sector"),
     )
+    # A column of the row itself: no join, so no duplicate rows and no DISTINCT needed.
     status = django_filters.MultipleChoiceFilter(
-        choices=Initiative.Status.choices, label=_("Status")
+        choices=Initiative.Status.choices, distinct=False, label=_("Status")
     )
     organization = SlugChoiceFilter(
         queryset=Organization.objects.all(),
@@ -114,6 +87,12 @@ class InitiativeFilterSet(JurisdictionScopedFilterSet):
     )
     plan = SlugChoiceFilter(queryset=_visible_plans, field_name="plan", label=_("Plan"))
     updated_since = UpdatedSinceFilter()
+    start_date_after = django_filters.DateFilter(
+        field_name="start_date", lookup_expr="gte", label=_("Started on or after")
+    )
+    start_date_before = django_filters.DateFilter(
+        field_name="start_date", lookup_expr="lte", label=_("Started on or before")
+    )
     q = TextFilter(method="filter_q", label=_("Search"))
 
     class Meta:

@@ -15,9 +15,12 @@ from simple_history.models import HistoricalRecords
 
 from initiatives.managers import InitiativeQuerySet, PlanQuerySet
 
+# Exactly as ISO 4217 writes them: pycountry's own lookup would also take "usd".
+CURRENCY_CODES = frozenset(currency.alpha_3 for currency in pycountry.currencies)
+
 
 def validate_currency(value: str) -> None:
-    if pycountry.currencies.get(alpha_3=value) is None:
+    if value not in CURRENCY_CODES:
         raise ValidationError(
             _("%(value)s is not an ISO 4217 currency code such as USD or EUR."),
             code="invalid_currency",

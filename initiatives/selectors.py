@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Collection, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from council import permissions
@@ -23,6 +25,9 @@ from initiatives.models import (
     PublicationState,
     Sector,
 )
+
+if TYPE_CHECKING:
+    from cities.models import Jurisdiction
 
 Viewer = AbstractBaseUser | AnonymousUser | None
 
@@ -189,3 +194,138 @@ def focus_area_get(*, slug: str) -> FocusArea:
 
 def sector_get(*, slug: str) -> Sector:
     return get_object_or_404(Sector, slug=slug)
+
+
+# ------------------------------------------------------------------------------
+# Public pages
+# ------------------------------------------------------------------------------
+
+
+def _initiatives_with_places(queryset: QuerySet[Initiative]) -> QuerySet[Initiative]:
+    """What a list of initiatives on a page shows, loaded once whatever the list's length."""
+    return queryset.select_related("jurisdiction", "lead_organization").prefetch_related(
+        "focus_areas"
+    )
+
+
+def initiative_page(*, slug: str, user: Viewer = None) -> Initiative:
+    """
+    One initiative with everything its public page shows, in a fixed number of queries.
+
+    Lineage links only reach initiatives ``user`` may read, so a draft elsewhere
+    never shows up as inspiration or as inspired.
+    """
+    visible_pks = visible_initiatives(user=user).values("pk")
+    queryset = (
+        Initiative.objects.filter(visibility(user))
+        .select_related("jurisdiction__parent", "lead_organization", "plan")
+        .prefetch_related(
+            "focus_areas",
+            "sectors",
+            Prefetch(
+                "partnerships",
+                queryset=Partnership.objects.select_related("organization").order_by(
+                    "organization__name", "role", "pk"
+                ),
+            ),
+            "milestones",
+            "indicators__measurements",
+            "sources",
+            Prefetch(
+                "outgoing_links",
+                queryset=InitiativeLink.objects.filter(to_initiative__in=visible_pks)
+                .select_related("to_initiative__jurisdiction")
+                .order_by("kind", "to_initiative__title", "pk"),
+            ),
+            Prefetch(
+                "incoming_links",
+                queryset=InitiativeLink.objects.filter(from_initiative__in=visible_pks)
+                .select_related("from_initiative__jurisdiction")
+                .order_by("kind", "from_initiative__title", "pk"),
+            ),
+        )
+    )
+    return get_object_or_404(queryset, slug=slug)
+
+
+@dataclass(frozen=True)
+class ChangeSummary:
+    """When a record last changed and how many recorded changes it has had."""
+
+    last_changed: datetime.datetime | None
+    count: int
+
+
+def initiative_change_summary(*, initiative: Initiative) -> ChangeSummary:
+    """The initiative's own history, summed up in a single query whatever its length."""
+    totals = initiative.history.aggregate(
+        last_changed=Max("history_date"), count=Count("history_id")
+    )
+    return ChangeSummary(last_changed=totals["last_changed"], count=totals["count"])
+
+
+def plan_page(*, slug: str, user: Viewer = None) -> Plan:
+    """A plan ``user`` may read: published, or unpublished within their council's reach."""
+    return get_object_or_404(
+        Plan.objects.filter(visibility(user)).select_related("jurisdiction__parent"), slug=slug
+    )
+
+
+def plan_initiatives(*, plan: Plan, user: Viewer = None) -> QuerySet[Initiative]:
+    return _initiatives_with_places(
+        visible_initiatives(user=user).filter(plan=plan).order_by("title", "pk")
+    )
+
+
+def focus_area_initiatives(*, focus_area: FocusArea, user: Viewer = None) -> QuerySet[Initiative]:
+    """Every initiative in the area across all jurisdictions, grouped by jurisdiction."""
+    return _initiatives_with_places(
+        visible_initiatives(user=user)
+        .filter(focus_areas=focus_area)
+        .order_by("jurisdiction__name", "jurisdiction__pk", "title", "pk")
+    )
+
+
+def sector_initiatives(*, sector: Sector, user: Viewer = None) -> QuerySet[Initiative]:
+    return _initiatives_with_places(
+        visible_initiatives(user=user)
+        .filter(sectors=sector)
+        .order_by("jurisdiction__name", "jurisdiction__pk", "title", "pk")
+    )
+
+
+def initiative_counts_by_jurisdiction(
+    initiatives: QuerySet[Initiative],
+) -> list[dict[str, Any]]:
+    """How many of ``initiatives`` each jurisdiction holds, largest first, in one query."""
+    rows = (
+        initiatives.order_by()
+        .values("jurisdiction__name", "jurisdiction__slug")
+        .annotate(count=Count("pk", distinct=True))
+        .order_by("-count", "jurisdiction__name")
+    )
+    return [dict(row) for row in rows]
+
+
+def feed_initiatives(
+    *,
+    jurisdiction: Jurisdiction | None = None,
+    focus_area: FocusArea | None = None,
+    limit: int = 50,
+) -> list[Initiative]:
+    """
+    The latest published initiatives for a feed, newest change first.
+
+    Feeds are public and cached by readers, so they never show unpublished rows,
+    whoever asks. A jurisdiction's feed includes everything below it.
+    """
+    queryset = Initiative.objects.published()
+    if jurisdiction is not None:
+        queryset = queryset.in_jurisdiction(jurisdiction, include_descendants=True)
+    if focus_area is not None:
+        queryset = queryset.filter(focus_areas=focus_area)
+    return list(
+        queryset.select_related("jurisdiction")
+        .prefetch_related("focus_areas")
+        .order_by("-updated_at", "-pk")[:limit]
+    )

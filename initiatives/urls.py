@@ -1,6 +1,6 @@
 from django.urls import path
 
-from initiatives import views
+from initiatives import feeds, search_views, views
 
 app_name = "initiatives"
 urlpatterns = [
@@ -8,4 +8,12 @@ urlpatterns = [
     path("plans/<slug:slug>/", views.plan_detail, name="plan-detail"),
     path("focus-areas/<slug:slug>/", views.focus_area_detail, name="focus-area-detail"),
     path("sectors/<slug:slug>/", views.sector_detail, name="sector-detail"),
+    path("search/", search_views.search, name="search"),
+    path("feeds/updates.atom", feeds.UpdatesFeed(), name="feed-updates"),
+    path(
+        "feeds/jurisdictions/<slug:slug>.atom",
+        feeds.JurisdictionFeed(),
+        name="feed-jurisdiction",
+    ),
+    path("feeds/focus-areas/<slug:slug>.atom", feeds.FocusAreaFeed(), name="feed-focus-area"),
 ]

@@ -17,7 +17,11 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
 from django.utils import translation
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cities.models import Jurisdiction
 from council.models import CouncilMembership
@@ -25,6 +29,34 @@ from tests.factories import CouncilMembershipFactory, JurisdictionFactory, UserF
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OCD_DATA = REPO_ROOT.parent / "shared" / "data" / "ocd-division-ids"
+
+
+def code_for(device: TOTPDevice) -> str:
+    """The code an authenticator app holding the device's key shows now."""
+    device.refresh_from_db()
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+
+
+def app_for(user: User) -> TOTPDevice:
+    """A confirmed authenticator app for ``user``."""
+    return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+
+
+def verify_second_factor(client: Client, user: User) -> TOTPDevice:
+    """
+    Mark ``client``'s session, already signed in as ``user``, as having given a one-time code.
+
+    The user gets a confirmed authenticator app if they have none. The session then holds the
+    device's id as django_otp.login leaves it after a right code, which is what OTPMiddleware
+    reads; tests about the code prompt itself post real codes instead.
+    """
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device
 
 
 @pytest.fixture(autouse=True)

@@ -1,15 +1,24 @@
-"""API keys: ``Authorization: Bearer atl_<prefix>_<secret>``."""
+"""
+How the API knows who is asking: API keys (``Authorization: Bearer atl_<prefix>_<secret>``),
+or the session of a signed-in user for the browsable API.
+"""
 
 from __future__ import annotations
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from drf_spectacular.authentication import SessionScheme
+from rest_framework.authentication import (
+    BaseAuthentication,
+    SessionAuthentication,
+    get_authorization_header,
+)
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 
+from council import permissions
 from council.models import ApiKey
 
 
@@ -63,3 +72,29 @@ class ApiKeyAuthentication(BaseAuthentication):
     def authenticate_header(self, request: Request) -> str:
         # Naming a scheme makes DRF answer 401 (with WWW-Authenticate), not 403.
         return 'Bearer realm="api"'
+
+
+class SecondFactorSessionAuthentication(SessionAuthentication):
+    """
+    The session, as DRF reads it, once the session has given any one-time code it owes.
+
+    A chair or reviewer who signed in with a password alone may not reach the council
+    pages or the admin (``permissions.second_factor_missing``); the browsable API must
+    not let that session publish or read drafts either. Such a request is served as
+    anonymous rather than refused, like any visitor without a session, so public
+    reads keep working. API keys are not sessions and are unaffected.
+    """
+
+    def authenticate(self, request: Request) -> tuple[AbstractBaseUser, None] | None:
+        # Asked before the CSRF check: a session that does not count needs no token.
+        if permissions.second_factor_missing(getattr(request._request, "user", None)):
+            return None
+        return super().authenticate(request)
+
+
+class SecondFactorSessionScheme(SessionScheme):
+    """Describes the session in the schema as drf-spectacular does for DRF's own class."""
+
+    # drf-spectacular matches authenticators by exact class; without this the schema
+    # would drop the cookie scheme and warn.
+    target_class = "config.api.authentication.SecondFactorSessionAuthentication"

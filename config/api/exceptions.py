@@ -38,15 +38,63 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class Archived(exceptions.NotFound):
+    # Not 410 Gone: archiving is not final, a council can restore the record.
+    default_detail = gettext_lazy("This record was archived.")
+
+
 class ContentTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = gettext_lazy("The request body is too large.")
     default_code = "content_too_large"
 
 
+# Validation errors whose every code is one of these are not malformed input but
+# a request that is well formed and refused: the client may not write there (403),
+# or the record's current state stands in the way (409). The field errors are kept.
+FORBIDDING_CODES = frozenset({"out_of_scope"})
+CONFLICTING_CODES = frozenset({"unique", "illegal_transition", "slug_fixed"})
+
+
+class FieldPermissionDenied(exceptions.ValidationError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "permission_denied"
+
+
+class FieldConflict(exceptions.ValidationError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+def _codes(detail: Any) -> set[str]:
+    if isinstance(detail, dict):
+        return {code for value in detail.values() for code in _codes(value)}
+    if isinstance(detail, list):
+        return {code for value in detail for code in _codes(value)}
+    return {str(detail)}
+
+
+def classify_validation_error(exc: exceptions.ValidationError) -> exceptions.ValidationError:
+    """A 400, or the 403 or 409 it really is when every error is a refusal or a conflict."""
+    if type(exc) is not exceptions.ValidationError:
+        return exc
+    codes = _codes(exc.get_codes())
+    kind: type[exceptions.ValidationError] | None = None
+    if codes and codes <= FORBIDDING_CODES | CONFLICTING_CODES:
+        # Refused and conflicting at once: the refusal is what the writer must hear first.
+        kind = FieldPermissionDenied if codes & FORBIDDING_CODES else FieldConflict
+    if kind is None:
+        return exc
+    classified = kind(exc.detail)
+    classified.detail = exc.detail
+    return classified
+
+
 def as_api_exception(exc: Exception) -> exceptions.APIException:
     """``exc`` as the DRF exception whose status and message it deserves."""
     match exc:
+        case exceptions.ValidationError():
+            return classify_validation_error(exc)
         case exceptions.APIException():
             return exc
         case Http404():
@@ -56,7 +104,7 @@ def as_api_exception(exc: Exception) -> exceptions.APIException:
         case django_exceptions.PermissionDenied():
             return exceptions.PermissionDenied(*exc.args)
         case django_exceptions.ValidationError():
-            return exceptions.ValidationError(_validation_detail(exc))
+            return classify_validation_error(exceptions.ValidationError(_validation_detail(exc)))
         case ProtectedError() | RestrictedError():
             return Conflict(_("The record is still referred to by other records."))
         case IntegrityError():
@@ -109,10 +157,14 @@ def problem_body(exc: exceptions.APIException, *, instance: str) -> dict[str, An
         non_field = errors.get(api_settings.NON_FIELD_ERRORS_KEY)
         if len(errors) == 1 and isinstance(non_field, list) and len(non_field) == 1:
             detail = str(non_field[0])
+        elif exc.status_code == status.HTTP_403_FORBIDDEN:
+            detail = _("You may not write these values; see errors.")
+        elif exc.status_code == status.HTTP_409_CONFLICT:
+            detail = _("These values conflict with existing records; see errors.")
         else:
             detail = _("Some fields are not valid; see errors.")
         return problem(
-            code="invalid",
+            code="invalid" if exc.status_code == status.HTTP_400_BAD_REQUEST else _code(exc),
             status=exc.status_code,
             detail=detail,
             instance=instance,

@@ -283,21 +283,26 @@ class AtlasCursorPagination(CursorPagination):
             "type": "object",
             "required": ["next", "previous", "results"],
             "properties": {
-                "next": {**link, "description": "The next page, or null on the last page."},
-                "previous": {**link, "description": "The previous page, or null on the first."},
+                "next": {
+                    **link,
+                    "description": (
+                        "The next page, or null on the last page. Follow it as given: its "
+                        "signed cursor parameter is opaque, and an altered one is a 400."
+                    ),
+                },
+                "previous": {
+                    **link,
+                    "description": "The previous page, or null on the first. Opaque, as next.",
+                },
                 "results": schema,
             },
         }
 
     def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
+        # The cursor is not listed: it is not a value a client composes but part
+        # of the next/previous links, which the response schema documents. Any
+        # string is no more a valid cursor than any string is a valid signature.
         return [
-            {
-                "name": self.cursor_query_param,
-                "required": False,
-                "in": "query",
-                "description": "An opaque cursor taken from a next or previous link.",
-                "schema": {"type": "string"},
-            },
             {
                 "name": self.page_size_query_param,
                 "required": False,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+import zoneinfo
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,7 +21,9 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.views import SpectacularRedocView
 from rest_framework.renderers import TemplateHTMLRenderer
 
+from config.api.viewsets import WEB_URL_PATTERN
 from initiatives.dumps import data_license
+from initiatives.models import CURRENCY_CODES
 
 Schema = dict[str, Any]
 
@@ -278,9 +281,11 @@ ERROR_DESCRIPTIONS = {
     "malformed.",
     "401": "The API key is unknown, expired or revoked.",
     "403": "The key or user may not do this.",
-    "404": "No such record, or not one this key or user may see; a filter naming a record "
-    "that is not there; or an unknown format.",
-    "409": "The record is still referred to by other records.",
+    "404": "No such record, or not one this key or user may see, or one that was archived; "
+    "a filter naming a record that is not there; or an unknown format.",
+    "409": "A conflict with the records as they stand: a slug or identifier already "
+    "taken, a slug changed after creation, a status change the lifecycle forbids, or "
+    "(deleting) a record others still refer to.",
     "413": "The request body is too large.",
     "415": "The body is not JSON.",
     "429": "Too many requests; see Retry-After.",
@@ -294,10 +299,8 @@ def _error_statuses(path: str, method: str, operation: Schema) -> list[str]:
     if operation.get("parameters") or operation.get("requestBody"):
         statuses.append("400")
     if method != "get":
-        statuses.append("403")
-    if method == "delete":
-        # A record that others still refer to cannot go (ProtectedError).
-        statuses.append("409")
+        # 403 also when a body names a jurisdiction or initiative outside the writer's scope.
+        statuses += ["403", "409"]
     if operation.get("requestBody"):
         statuses += ["413", "415"]
     return sorted(statuses)
@@ -313,6 +316,106 @@ def _add_error_responses(path: str, method: str, operation: Schema) -> None:
                 "content": {PROBLEM_MEDIA_TYPE: {"schema": {}}},
             },
         )
+
+
+# No query value may hold a NUL character (Django's form fields refuse it).
+NO_NUL_PATTERN = "^[^\\x00]*$"
+NON_BLANK_PATTERN = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+SLUG_PATTERN = "^[-a-zA-Z0-9_]+$"
+# Request fields that name another record by its slug.
+REFERENCE_FIELDS = frozenset(
+    {
+        "jurisdiction",
+        "parent",
+        "plan",
+        "lead_organization",
+        "organization",
+        "initiative",
+        "focus_areas",
+        "sectors",
+        "coalition",
+    }
+)
+
+
+def _forbid_nul_in_query(operation: Schema) -> None:
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        targets = [schema, schema.get("items", {})] if schema.get("type") == "array" else [schema]
+        for target in targets:
+            if target.get("type") == "string" and not {"pattern", "enum", "format"} & set(target):
+                target["pattern"] = NO_NUL_PATTERN
+
+
+# Text fields whose validators accept a closed list: the schema lists it.
+CHOICES_BY_NAME = {
+    "budget_currency": lambda: sorted(CURRENCY_CODES),
+    "time_zone": lambda: sorted(zoneinfo.available_timezones()),
+}
+
+
+def _tighten_values(schema: Schema) -> None:
+    """Say in the schema what the validators check of any text: web addresses, no NUL."""
+    items = schema.get("items", {})
+    for branch in [schema, items, *schema.get("oneOf", []), *schema.get("anyOf", [])]:
+        if branch.get("type") != "string" or "enum" in branch:
+            continue
+        if branch.get("format") == "uri":
+            branch["pattern"] = WEB_URL_PATTERN
+            if branch.get("default") == "":
+                # The blank alternative beside it carries the empty default.
+                del branch["default"]
+        elif "format" not in branch and "pattern" not in branch:
+            # Text is trimmed before it is checked, so a required one needs a visible character.
+            required = branch.get("minLength", 0) >= 1
+            branch["pattern"] = NON_BLANK_PATTERN if required else NO_NUL_PATTERN
+
+
+def _drop_defaults_the_pattern_refuses(node: Any) -> None:
+    """
+    A blank-allowed URL field is documented as a oneOf of a web address and an empty
+    string; the empty default belongs to the second branch, not to the pattern's.
+    """
+    if isinstance(node, dict):
+        pattern, default = node.get("pattern"), node.get("default")
+        refused = isinstance(pattern, str) and isinstance(default, str)
+        if refused and not re.search(str(pattern), str(default)):
+            del node["default"]
+        for value in node.values():
+            _drop_defaults_the_pattern_refuses(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_defaults_the_pattern_refuses(value)
+
+
+def _tighten_requests(components: Schema) -> None:
+    """
+    Say in request schemas what the validators check, so that a client (or a
+    fuzzer) can tell a valid body from an invalid one before sending it:
+    references are slugs, closed lists are enums, text holds no NUL.
+    """
+    for name, component in components.items():
+        if not name.endswith("Request"):
+            continue
+        # Send only the documented fields. (The API ignores others, read-only ones
+        # included, rather than refusing them: see mass assignment in the README.)
+        component.setdefault("additionalProperties", False)
+        for field, schema in component.get("properties", {}).items():
+            target = schema.get("items", {}) if schema.get("type") == "array" else schema
+            if field in REFERENCE_FIELDS and target.get("type") == "string":
+                target["minLength"] = max(1, target.get("minLength", 0))
+                target["pattern"] = SLUG_PATTERN
+            elif field in CHOICES_BY_NAME:
+                schema["enum"] = ["", *CHOICES_BY_NAME[field]()]
+                schema.pop("maxLength", None)
+            elif field == "wikidata_qid":
+                schema["pattern"] = "^(Q[1-9][0-9]*)?$"
+            elif field == "slug":
+                schema["description"] = (
+                    "Chosen at creation and fixed afterwards: a change resends the same slug "
+                    "(or, with PATCH, none); another one is a 409."
+                )
+            _tighten_values(schema)
 
 
 def _allow_empty_query_values(operation: Schema) -> None:
@@ -343,6 +446,8 @@ def postprocess_examples(
     lic = data_license()
     result.setdefault("info", {}).setdefault("license", {"name": lic.name, "url": lic.url})
     uses_problem = False
+    _tighten_requests(components)
+    _drop_defaults_the_pattern_refuses(components)
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             if method not in ("get", "put", "patch", "post", "delete"):
@@ -350,6 +455,7 @@ def postprocess_examples(
             if path.startswith("/api/v1/"):
                 _add_error_responses(path, method, operation)
                 _allow_empty_query_values(operation)
+                _forbid_nul_in_query(operation)
                 # Anyone may read: say so where a view's own permission class hides it.
                 security = operation.get("security")
                 if method == "get" and security and {} not in security:

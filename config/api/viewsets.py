@@ -17,6 +17,7 @@ What every resource viewset under /api/v1/ shares.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Mapping
 from functools import cached_property
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from django import forms
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -43,7 +45,9 @@ from rest_framework.viewsets import GenericViewSet
 
 from cities.models import Jurisdiction
 from config.api.conditional import ConditionalResponseMixin
+from config.api.exceptions import Archived
 from council import permissions
+from initiatives.models import PublicationState
 
 if TYPE_CHECKING:
     _SerializerBase = serializers.ModelSerializer[Any]
@@ -56,7 +60,159 @@ else:
 # ------------------------------------------------------------------------------
 
 
-class FlexFieldsMixin(_SerializerBase):
+class StrictStringMixin:
+    """
+    Takes only JSON strings: DRF's text fields would also turn ``0`` or ``1.5`` into
+    text, accepting what the schema calls the wrong type.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid")  # type: ignore[attr-defined]
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class SlugUnchanged:
+    """Refuses, as a conflict with the stored record, a slug other than its own."""
+
+    def __init__(self, current: str | None) -> None:
+        self.current = current
+
+    def __call__(self, value: str) -> None:
+        if value != self.current:
+            raise ValidationError(
+                _("A slug is fixed once the record exists; this one is %(slug)s.")
+                % {"slug": self.current},
+                code="slug_fixed",
+            )
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """Takes only JSON true and false: DRF's own also takes 0, 1, "yes" and "off"."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """Takes only JSON numbers that are whole: not "12", and not true (which Python counts as 1)."""
+
+    def to_internal_value(self, data: Any) -> int:
+        whole = isinstance(data, int) or (isinstance(data, float) and data.is_integer())
+        if isinstance(data, bool) or not whole:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictFloatField(serializers.FloatField):
+    """Takes only JSON numbers: not "1.5", and not false (which Python counts as 0)."""
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(StrictStringMixin, serializers.CharField):
+    pass
+
+
+class StrictSlugField(StrictStringMixin, serializers.SlugField):
+    pass
+
+
+# A web address as the API takes it: http(s), a dotted host name ending in a
+# letter-only top-level domain, an optional port, then a path, query and
+# fragment made only of what RFC 3986 allows there, anything else
+# percent-encoded. Stricter than Django's URLValidator alone (which lets control
+# characters and brackets through after the host); published in the schema as
+# the pattern of every URL field.
+_URL_CHAR = "(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})"
+WEB_URL_PATTERN = (
+    "^https?://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}"
+    f"(?::[0-9]{{1,5}})?(?:/(?:{_URL_CHAR}|/)*)?"
+    f"(?:\\?(?:{_URL_CHAR}|[/?])*)?(?:#(?:{_URL_CHAR}|[/?])*)?$"
+)
+
+
+class StrictURLField(StrictStringMixin, serializers.URLField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(
+            RegexValidator(
+                WEB_URL_PATTERN,
+                message=_(
+                    "Enter a web address starting with http:// or https://, with "
+                    "characters outside ASCII percent-encoded."
+                ),
+                code="invalid",
+            )
+        )
+
+
+class StrictEmailField(StrictStringMixin, serializers.EmailField):
+    pass
+
+
+class StrictDecimalField(StrictStringMixin, serializers.DecimalField):
+    """Decimals travel as strings both ways, so no binary float ever rounds them."""
+
+
+class StrictDecimalFieldExtension(OpenApiSerializerFieldExtension):
+    """Documents StrictDecimalField as exactly the strings it takes: digits, places and sign."""
+
+    target_class = "config.api.viewsets.StrictDecimalField"
+
+    def map_serializer_field(self, auto_schema: AutoSchema, direction: Any) -> dict[str, Any]:
+        field = self.target
+        places = field.decimal_places
+        whole = field.max_digits - places
+        sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+        number = (
+            f"(?:[0-9]{{1,{whole}}}(?:\\.[0-9]{{0,{places}}})?|\\.[0-9]{{1,{places}}})"
+            if places
+            else f"[0-9]{{1,{whole}}}"
+        )
+        schema = {"type": "string", "format": "decimal", "pattern": f"^{sign}{number}$"}
+        return {**schema, "nullable": True} if field.allow_null else schema
+
+
+class StrictSlugRelatedField[T: models.Model](serializers.SlugRelatedField[T]):
+    """A record named by its slug, which must be a string (``0`` is not the slug "0")."""
+
+    def to_internal_value(self, data: Any) -> T:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class RejectUnknownFieldsMixin(_SerializerBase):
+    """
+    A body naming a field the record does not have is refused, so that a typo
+    ("titel") is not silently dropped. Read-only fields, and the model's own
+    fields the API never writes (``created_by``, ``path``...), stay accepted and
+    ignored: a client may send back what it read, and mass assignment still
+    changes nothing.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            model = getattr(getattr(self, "Meta", None), "model", None)
+            known = set(self.fields)
+            if model is not None:
+                known |= {field.name for field in model._meta.get_fields()}
+                known |= {field.attname for field in model._meta.concrete_fields}
+            unknown = sorted(str(name) for name in data if name not in known)
+            if unknown:
+                raise ValidationError(
+                    {name: [_("Unknown field.")] for name in unknown}, code="unknown_field"
+                )
+        return super().to_internal_value(data)
+
+
+class FlexFieldsMixin(RejectUnknownFieldsMixin):
     """
     A serializer whose items can be trimmed (``fields``) and expanded (``expand``).
 
@@ -70,6 +226,33 @@ class FlexFieldsMixin(_SerializerBase):
     expandable_fields: ClassVar[
         Mapping[str, Callable[[], serializers.Field[Any, Any, Any, Any]]]
     ] = {}
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.SlugField: StrictSlugField,
+        models.URLField: StrictURLField,
+        models.EmailField: StrictEmailField,
+        models.DecimalField: StrictDecimalField,
+        models.BooleanField: StrictBooleanField,
+        models.IntegerField: StrictIntegerField,
+        models.BigIntegerField: StrictIntegerField,
+        models.PositiveIntegerField: StrictIntegerField,
+        models.PositiveBigIntegerField: StrictIntegerField,
+        models.PositiveSmallIntegerField: StrictIntegerField,
+        models.SmallIntegerField: StrictIntegerField,
+        models.FloatField: StrictFloatField,
+    }
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        # A slug is chosen at creation and fixed afterwards: it is the record's
+        # address on the site, in feeds and in others' citations, and what other
+        # records are written against. A change may resend it, not replace it.
+        instance = getattr(self, "instance", None)
+        if isinstance(instance, models.Model) and "slug" in fields:
+            fields["slug"].validators.append(SlugUnchanged(getattr(instance, "slug", None)))
+        return fields
 
     def __init__(
         self,
@@ -112,7 +295,7 @@ class WebUrlField(serializers.Field[str, Any, str, Any]):
         return request.build_absolute_uri(path) if request is not None else path
 
 
-class JurisdictionRefField(serializers.SlugRelatedField[Jurisdiction]):
+class JurisdictionRefField(StrictSlugRelatedField[Jurisdiction]):
     """
     Written as a jurisdiction's slug, read as ``{"slug", "name", "ocd_id"}``.
 
@@ -338,6 +521,61 @@ class AtlasFilterBackend(DjangoFilterBackend):
         return filterset.qs
 
 
+class AtlasOrderingFilter(OrderingFilter):
+    """
+    DRF's ordering, refusing what it would silently drop: ``?ordering=colour`` is a
+    400 naming the fields one may order by, so that a typo never passes for the
+    default order. The schema gives the same grammar as a pattern.
+    """
+
+    def get_ordering(self, request: Any, queryset: QuerySet[Any], view: Any) -> Any:
+        raw = request.query_params.get(self.ordering_param, "")
+        if raw:
+            allowed = self._allowed(queryset, view, request)
+            unknown = [term for term in raw.split(",") if term.strip().lstrip("-") not in allowed]
+            if unknown:
+                raise ValidationError(
+                    {
+                        self.ordering_param: [
+                            _("Unknown ordering: %(unknown)s. Choose from: %(allowed)s.")
+                            % {
+                                "unknown": ", ".join(unknown),
+                                "allowed": ", ".join(sorted(allowed)),
+                            }
+                        ]
+                    },
+                    code="invalid",
+                )
+        return super().get_ordering(request, queryset, view)
+
+    def _allowed(self, queryset: QuerySet[Any], view: Any, request: Any) -> set[str]:
+        return {
+            name for name, _label in self.get_valid_fields(queryset, view, {"request": request})
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        names = sorted(name for name in getattr(view, "ordering_fields", None) or ())
+        if not names:
+            return []
+        term = "-?(" + "|".join(re.escape(name) for name in names) + ")"
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": (
+                    "Comma-separated fields to order by, each optionally preceded by '-' "
+                    "for descending order, from: " + ", ".join(names) + "."
+                ),
+                "schema": {"type": "string", "pattern": f"^({term}(,{term})*)?$"},
+            }
+        ]
+
+
+class AlreadyArchived(Exception):
+    """A DELETE reached a record already archived: nothing left to do."""
+
+
 class AtlasViewSet(ConditionalResponseMixin, GenericViewSet[Any], ABC):
     """
     The base of every resource viewset.
@@ -351,7 +589,7 @@ class AtlasViewSet(ConditionalResponseMixin, GenericViewSet[Any], ABC):
 
     lookup_field = "slug"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
-    filter_backends = [AtlasFilterBackend, OrderingFilter]
+    filter_backends = [AtlasFilterBackend, AtlasOrderingFilter]
     permission_classes = [CouncilPermission]
     schema = AtlasAutoSchema()
     jurisdiction_path: str = "jurisdiction"
@@ -428,6 +666,20 @@ class AtlasViewSet(ConditionalResponseMixin, GenericViewSet[Any], ABC):
         if self.request.method not in SAFE_METHODS:
             queryset = self.scope_for_writes(queryset)
         return queryset
+
+    def get_object(self) -> Any:
+        """
+        The addressed record; an archived one is not found (404) for every method
+        but a repeated DELETE, which succeeds again without writing anything.
+        Lists keep archived rows, visible to their council, so that an
+        incremental sync learns of the deletion.
+        """
+        instance = super().get_object()
+        if getattr(instance, "publication_state", None) == PublicationState.ARCHIVED:
+            if self.request.method == "DELETE":
+                raise AlreadyArchived
+            raise Archived
+        return instance
 
     def scope_for_writes(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         """What the user may change: another jurisdiction's object is simply not found."""
@@ -515,5 +767,9 @@ class AtlasModelViewSet(AtlasReadOnlyViewSet):
         return self.update(request, *args, partial=True, **kwargs)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        self.destroy_record(self.get_object())
+        try:
+            instance = self.get_object()
+        except AlreadyArchived:
+            return Response(status=204)
+        self.destroy_record(instance)
         return Response(status=204)

@@ -7,6 +7,7 @@ services at all, ``test`` is for the suite, ``production`` refuses to start
 without its secrets.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -33,13 +34,17 @@ SITE_NAME = "Digital Leadership Atlas"
 # Applications
 # ------------------------------------------------------------------------------
 DJANGO_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the Atlas's site, which asks chairs and reviewers for their code.
+    "config.apps.AtlasAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Full-text and trigram lookups for search; harmless on SQLite.
+    "django.contrib.postgres",
+    "django.contrib.sitemaps",
 ]
 THIRD_PARTY_APPS = [
     "rest_framework",
@@ -47,6 +52,9 @@ THIRD_PARTY_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
 ]
 LOCAL_APPS = [
     "cities",
@@ -64,10 +72,15 @@ MIDDLEWARE = [
     "config.middleware.ApiProblemMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After AuthenticationMiddleware: marks request.user verified once a one-time code is given.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Gives every history row the user behind the request, admin included.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a lockout flagged during authenticate() into the
+    # lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # ------------------------------------------------------------------------------
@@ -137,13 +150,59 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Digital Leadership Atlas
 # ------------------------------------------------------------------------------
 # Authentication
 # ------------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out username and address pair is refused before any password check.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Argon2 hashes new passwords. The others stay so that hashes made before still verify; Django
+# rehashes them with Argon2 at the next successful sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# No maximum length: passphrases of any length are welcome. Argon2 digests its input once
+# before the costly rounds, so a long password costs no more to hash than a short one, and
+# DATA_UPLOAD_MAX_MEMORY_SIZE already bounds what a request can send.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", default=12)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "council:login"
+LOGIN_REDIRECT_URL = "council:landing"
+LOGOUT_REDIRECT_URL = "cities:home"
+# A form posted without its token gets a page in the site's language, not Django's bare one.
+CSRF_FAILURE_VIEW = "council.auth_views.csrf_failure"
+
+# Lockout (django-axes). Failures count per username and address together, so a stranger
+# guessing a password locks that name out from their own address only: the owner, elsewhere,
+# still signs in, and nobody outside can lock an account.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "council/lockout.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# How many reverse proxies stand in front of the Atlas and append to X-Forwarded-For; the
+# lockout reads the client's address from there (council.auth_views.client_address).
+ATLAS_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "council.auth_views.client_address"
+# Staff clear a lockout with `manage.py axes_reset_username NAME`. The admin leaves out axes's
+# pages: every model in the Atlas's admin offers an add page, and a lockout record cannot be
+# added by hand.
+AXES_ENABLE_ADMIN = False
+# Its start-up banner would print on every management command.
+AXES_VERBOSE = False
+
+# Second factor (django-otp, TOTP). Authenticator apps show this name beside the code.
+OTP_TOTP_ISSUER = SITE_NAME
 
 # ------------------------------------------------------------------------------
 # Internationalisation
@@ -169,6 +228,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.context_processors.map_tiles",
             ],
         },
     },
@@ -182,9 +242,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # First, so 401 answers name the Bearer scheme; sessions serve the browsable API.
+        # First, so 401 answers name the Bearer scheme; sessions serve the browsable API, once
+        # a chair's or reviewer's session has given its one-time code.
         "config.api.authentication.ApiKeyAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "config.api.authentication.SecondFactorSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -308,6 +369,10 @@ ATLAS_DUMPS_DIR = Path(env("ATLAS_DUMPS_DIR", default=str(BASE_DIR / "var" / "du
 ATLAS_DUMPS_KEEP = env.int("ATLAS_DUMPS_KEEP", default=14)
 # An SPDX identifier; initiatives.dumps knows the common open-data licences' names and URLs.
 ATLAS_DATA_LICENSE: str = env("ATLAS_DATA_LICENSE", default="CC-BY-4.0")
+# Maps draw markers and boundaries on a plain background, loading nothing from
+# elsewhere. A tile server (an {z}/{x}/{y} URL template) is opt-in.
+ATLAS_MAP_TILES_URL: str = env("ATLAS_MAP_TILES_URL", default="")
+ATLAS_MAP_TILES_ATTRIBUTION: str = env("ATLAS_MAP_TILES_ATTRIBUTION", default="")
 
 CELERY_BEAT_SCHEDULE = {
     "write-open-data-dump": {

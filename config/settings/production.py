@@ -30,6 +30,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Production sits behind a reverse proxy (see SECURE_PROXY_SSL_HEADER); the sign-in lockout
+# must key on the client's address, not the proxy's. Set to 0 only with no proxy in front.
+ATLAS_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 
 # ------------------------------------------------------------------------------
 # API throttling: stricter than base's, which suit the test suite and demos.

@@ -15,6 +15,10 @@ from cities.models import Jurisdiction
 from config.api.viewsets import (
     FlexFieldsMixin,
     JurisdictionRefField,
+    RejectUnknownFieldsMixin,
+    StrictDecimalField,
+    StrictSlugRelatedField,
+    StrictURLField,
     WebUrlField,
     check_jurisdiction_in_scope,
 )
@@ -40,14 +44,14 @@ def _user(serializer: serializers.Field[Any, Any, Any, Any]) -> Any:
     return request.user if request is not None else None
 
 
-class VisiblePlanField(serializers.SlugRelatedField[Plan]):
+class VisiblePlanField(StrictSlugRelatedField[Plan]):
     """A plan by slug, among those the writer may see: a hidden draft is as unknown as none."""
 
     def get_queryset(self) -> QuerySet[Plan]:
         return selectors.plan_list(user=_user(self))
 
 
-class VisibleInitiativeField(serializers.SlugRelatedField[Initiative]):
+class VisibleInitiativeField(StrictSlugRelatedField[Initiative]):
     """An initiative by slug, among those the writer may see."""
 
     def get_queryset(self) -> QuerySet[Initiative]:
@@ -104,12 +108,22 @@ class SectorSerializer(FocusAreaSerializer):
 # ------------------------------------------------------------------------------
 
 
-class MeasurementSerializer(serializers.Serializer[Any]):
+class MeasurementSerializer(RejectUnknownFieldsMixin, serializers.Serializer[Any]):
     """One reading of an indicator; the indicator's payload carries its whole series."""
 
     measured_on = serializers.DateField()
-    value = serializers.DecimalField(max_digits=18, decimal_places=4)
-    source_url = serializers.URLField(required=False, allow_blank=True, default="")
+    value = StrictDecimalField(max_digits=18, decimal_places=4)
+    source_url = StrictURLField(required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A PATCH is partial, and DRF lets that reach nested items too; but the
+        # series is replaced whole, so every reading must be complete.
+        missing = [name for name in ("measured_on", "value") if name not in attrs]
+        if missing:
+            raise serializers.ValidationError(
+                {name: [_("This field is required.")] for name in missing}, code="required"
+            )
+        return attrs
 
 
 class NestedMilestoneSerializer(serializers.ModelSerializer[Milestone]):
@@ -179,13 +193,13 @@ class InitiativeSerializer(FlexFieldsMixin, serializers.ModelSerializer[Initiati
     jurisdiction = JurisdictionRefField()
     point = serializers.SerializerMethodField()
     plan = VisiblePlanField(slug_field="slug", required=False, allow_null=True)
-    focus_areas = serializers.SlugRelatedField(
+    focus_areas = StrictSlugRelatedField(
         slug_field="slug", many=True, queryset=FocusArea.objects.all(), required=False
     )
-    sectors = serializers.SlugRelatedField(
+    sectors = StrictSlugRelatedField(
         slug_field="slug", many=True, queryset=Sector.objects.all(), required=False
     )
-    lead_organization = serializers.SlugRelatedField(
+    lead_organization = StrictSlugRelatedField(
         slug_field="slug", queryset=Organization.objects.all(), required=False, allow_null=True
     )
 
@@ -261,7 +275,7 @@ class PlanSerializer(FlexFieldsMixin, serializers.ModelSerializer[Plan]):
     url = serializers.HyperlinkedIdentityField(view_name="plan-detail", lookup_field="slug")
     web_url = WebUrlField()
     jurisdiction = JurisdictionRefField()
-    document_url = serializers.URLField(source="url", required=False, allow_blank=True)
+    document_url = StrictURLField(source="url", required=False, allow_blank=True)
 
     expandable_fields = {
         "jurisdiction": lambda: JurisdictionSerializer(read_only=True),

@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config import urls as site_urls
 from council.models import ApiKey
 
 
@@ -101,4 +102,5 @@ api_patterns = [
     path("raise/<slug:kind>/", RaiseView.as_view(), name="raise"),
 ]
 
-urlpatterns = [path("api/test/", include(api_patterns))]
+# The site's own routes stay, so that pages such as the 404 template can name them.
+urlpatterns = [path("api/test/", include(api_patterns)), *site_urls.urlpatterns]

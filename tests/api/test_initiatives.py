@@ -1,5 +1,6 @@
 """Reading initiatives: lists, details, visibility, the point, ?fields= and ?expand=."""
 
+import re
 from typing import Any
 
 import pytest
@@ -179,6 +180,34 @@ def test_ordering_by_title_is_offered(client, atlas_map):
     InitiativeFactory.create(jurisdiction=atlas_map.chicago, slug="a", title="Alpha")
     results = client.get("/api/v1/initiatives/?ordering=title").json()["results"]
     assert [item["slug"] for item in results] == ["a", "b"]
+
+
+def test_descending_and_combined_orderings_are_offered(client, atlas_map):
+    InitiativeFactory.create(jurisdiction=atlas_map.chicago, slug="b", title="Same")
+    InitiativeFactory.create(jurisdiction=atlas_map.chicago, slug="a", title="Same")
+    InitiativeFactory.create(jurisdiction=atlas_map.chicago, slug="c", title="Other")
+    results = client.get("/api/v1/initiatives/?ordering=-title,id").json()["results"]
+    assert [item["slug"] for item in results] == ["b", "a", "c"]
+
+
+@pytest.mark.parametrize("ordering", ["colour", "title,colour", "-", "title,", "password"])
+def test_an_unknown_ordering_is_a_400_naming_the_choices(client, db, ordering):
+    response = client.get("/api/v1/initiatives/", {"ordering": ordering})
+    assert response.status_code == 400
+    message = response.json()["errors"]["ordering"][0]
+    assert "updated_at" in message
+
+
+def test_the_schema_pattern_for_ordering_matches_what_the_server_accepts(client, db):
+    schema = client.get("/api/v1/schema/?format=json").json()
+    parameters = schema["paths"]["/api/v1/initiatives/"]["get"]["parameters"]
+    pattern = re.compile(
+        next(p for p in parameters if p["name"] == "ordering")["schema"]["pattern"]
+    )
+    for accepted in ("title", "-updated_at,id", ""):
+        assert pattern.fullmatch(accepted)
+    for refused in ("colour", "title,", "-", "title,,id"):
+        assert not pattern.fullmatch(refused)
 
 
 # ---------------------------------------------------------------- ?fields=

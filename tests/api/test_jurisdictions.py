@@ -104,7 +104,7 @@ def test_an_editor_cannot_add_a_jurisdiction_outside_their_scope(client, atlas_m
     response = client.post(
         "/api/v1/jurisdictions/", {**EVANSTON, "parent": "illinois"}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert "parent" in response.json()["errors"]
     assert not Jurisdiction.objects.filter(slug="evanston").exists()
 
@@ -112,7 +112,7 @@ def test_an_editor_cannot_add_a_jurisdiction_outside_their_scope(client, atlas_m
 def test_an_editor_cannot_add_a_top_level_jurisdiction(client, atlas_map, chicago_editor):
     client.force_authenticate(chicago_editor)
     response = client.post("/api/v1/jurisdictions/", EVANSTON, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert "parent" in response.json()["errors"]
 
 
@@ -152,7 +152,7 @@ def test_an_editor_may_resend_the_unchanged_parent(client, atlas_map, chicago_ed
 def test_an_editor_cannot_move_their_jurisdiction_under_another(client, atlas_map, chicago_editor):
     client.force_authenticate(chicago_editor)
     response = client.patch("/api/v1/jurisdictions/chicago/", {"parent": "new-york"}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert "parent" in response.json()["errors"]
 
 
@@ -218,3 +218,33 @@ def test_path_and_depth_are_read_only(client, atlas_map, chicago_editor):
     created = Jurisdiction.objects.get(slug="evanston")
     assert created.depth == 3
     assert created.is_within(atlas_map.chicago)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("population", "114000"),
+        ("population", True),
+        ("population", 1.5),
+        ("latitude", False),
+        ("latitude", "39.8"),
+        ("is_illustrative", 1),
+    ],
+)
+def test_numbers_and_booleans_must_be_json_numbers_and_booleans(
+    client, atlas_map, illinois_editor, field, value
+):
+    client.force_authenticate(illinois_editor)
+    payload = {field: value, "longitude": -89.6} if field == "latitude" else {field: value}
+    response = client.patch("/api/v1/jurisdictions/springfield/", payload, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+
+
+def test_a_whole_float_is_a_whole_number(client, atlas_map, illinois_editor):
+    client.force_authenticate(illinois_editor)
+    response = client.patch(
+        "/api/v1/jurisdictions/springfield/", {"population": 114000.0}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["population"] == 114000

@@ -204,8 +204,9 @@ def expected_status(role: Role, endpoint: Endpoint, method: str, target: Target)
     - A writer's PUT, PATCH or DELETE on another jurisdiction's object is a 404,
       because writers only find what they may change.
     - A writer's POST into another jurisdiction has no object to miss: it is a
-      400 blaming the payload field that names the jurisdiction (or, for
-      milestones and indicators, the initiative).
+      403 whose errors blame the payload field that names the jurisdiction (or,
+      for milestones and indicators, the initiative). A draft initiative the
+      writer cannot see is, to them, no initiative at all: a 400.
     """
     if method == LIST:
         return 200
@@ -216,7 +217,12 @@ def expected_status(role: Role, endpoint: Endpoint, method: str, target: Target)
     if not endpoint.writable or (method == DELETE and not endpoint.deletable):
         return 405
     if method == POST:
-        return 201 if writes(role, target) else 400
+        if writes(role, target):
+            return 201
+        # A child may only name an initiative its writer can see; a hidden one does not exist.
+        if endpoint.scope_field == "initiative" and not reads(role, target):
+            return 400
+        return 403
     if not writes(role, target):
         return 404
     return 204 if method == DELETE else 200
@@ -611,7 +617,7 @@ def test_permission_cell(cell: Cell, world: World) -> None:
             ]
         else:
             assert not made.exists()
-            if cell.expected == 400:
+            if cell.expected in (400, 403) and writes_somewhere(cell.role):
                 assert endpoint.scope_field in response.json()["errors"], response.content
     elif method in (PUT, PATCH):
         assert label_of(endpoint, record) == (CHANGED if cell.expected == 200 else before)

@@ -1,6 +1,7 @@
 """The OpenAPI schema at /api/v1/schema/: valid in YAML and JSON, with auth, errors and examples."""
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -173,3 +174,48 @@ def test_example_for_follows_references_and_arrays():
         "tags": [{"slug": "chicago-digital-equity-plan"}],
         "updated_at": "2026-10-15T14:05:00Z",
     }
+
+
+def test_the_cursor_is_not_offered_as_a_parameter(schema):
+    """Cursors are opaque parts of the next/previous links, not values to compose."""
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            names = {parameter["name"] for parameter in operation.get("parameters", [])}
+            assert "cursor" not in names
+
+
+def test_decimals_are_documented_with_their_digits_and_sign(schema):
+    budget = schema["components"]["schemas"]["InitiativeRequest"]["properties"]["budget_amount"]
+    pattern = re.compile(budget["pattern"])
+    for accepted in ("0", "12.5", "12345678901234.99", ".5"):
+        assert pattern.fullmatch(accepted), accepted
+    for refused in ("", "-", ".", "-1", "1.234", "123456789012345"):
+        assert not pattern.fullmatch(refused), refused
+
+
+def test_closed_lists_are_enums(schema):
+    properties = schema["components"]["schemas"]["JurisdictionRequest"]["properties"]
+    assert "America/Chicago" in properties["time_zone"]["enum"]
+    initiative = schema["components"]["schemas"]["InitiativeRequest"]["properties"]
+    assert {"", "USD", "EUR"} <= set(initiative["budget_currency"]["enum"])
+
+
+def test_writes_document_403_and_409(schema):
+    responses = schema["paths"]["/api/v1/initiatives/"]["post"]["responses"]
+    assert {"403", "409"} <= set(responses)
+
+
+def test_reference_fields_in_bodies_are_slugs(schema):
+    properties = schema["components"]["schemas"]["InitiativeRequest"]["properties"]
+    assert properties["jurisdiction"]["pattern"] == "^[-a-zA-Z0-9_]+$"
+    assert properties["jurisdiction"]["minLength"] == 1
+    assert properties["focus_areas"]["items"]["pattern"] == "^[-a-zA-Z0-9_]+$"
+
+
+def test_free_text_query_parameters_refuse_nul(schema, client):
+    parameters = schema["paths"]["/api/v1/initiatives/"]["get"]["parameters"]
+    q = next(parameter for parameter in parameters if parameter["name"] == "q")
+    pattern = re.compile(q["schema"]["pattern"])
+    assert pattern.fullmatch("digital équité")
+    assert not pattern.fullmatch("a\x00b")
+    assert client.get("/api/v1/initiatives/", {"q": "a\x00b"}).status_code == 400

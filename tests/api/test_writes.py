@@ -111,7 +111,7 @@ def test_an_editor_cannot_create_in_another_jurisdiction(client, chicago_editor)
     response = as_user(client, chicago_editor).post(
         "/api/v1/initiatives/", {**NEW_INITIATIVE, "jurisdiction": "new-york-city"}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert "jurisdiction" in response.json()["errors"]
     assert not Initiative.objects.filter(slug="digital-navigators").exists()
 
@@ -120,14 +120,14 @@ def test_an_editor_cannot_create_in_the_parent_jurisdiction(client, chicago_edit
     response = as_user(client, chicago_editor).post(
         "/api/v1/initiatives/", {**NEW_INITIATIVE, "jurisdiction": "illinois"}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 403
 
 
-def test_a_duplicate_slug_is_a_400(client, chicago_editor, chicago_wifi):
+def test_a_duplicate_slug_is_a_409(client, chicago_editor, chicago_wifi):
     response = as_user(client, chicago_editor).post(
         "/api/v1/initiatives/", {**NEW_INITIATIVE, "slug": "chicago-wifi"}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "slug" in response.json()["errors"]
 
 
@@ -262,11 +262,11 @@ def test_a_legal_status_change_is_saved(client, chicago_editor, chicago_wifi):
     assert chicago_wifi.status == "active"
 
 
-def test_an_illegal_status_transition_is_a_400(client, chicago_editor, chicago_wifi):
+def test_an_illegal_status_transition_is_a_409(client, chicago_editor, chicago_wifi):
     response = as_user(client, chicago_editor).patch(
         "/api/v1/initiatives/chicago-wifi/", {"status": "completed"}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "status" in response.json()["errors"]
     chicago_wifi.refresh_from_db()
     assert chicago_wifi.status == "planned"
@@ -294,13 +294,13 @@ def test_the_chicago_editor_deleting_an_nyc_initiative_gets_404(client, chicago_
     )
 
 
-def test_moving_a_chicago_initiative_to_new_york_city_is_a_400(
+def test_moving_a_chicago_initiative_to_new_york_city_is_a_403(
     client, chicago_editor, chicago_wifi, atlas_map
 ):
     response = as_user(client, chicago_editor).patch(
         "/api/v1/initiatives/chicago-wifi/", {"jurisdiction": "new-york-city"}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert "jurisdiction" in response.json()["errors"]
     chicago_wifi.refresh_from_db()
     assert chicago_wifi.jurisdiction == atlas_map.chicago
@@ -395,6 +395,111 @@ def test_an_archived_initiative_is_gone_for_anonymous_readers(client, chicago_ed
     assert client.get("/api/v1/initiatives/chicago-wifi/").status_code == 404
 
 
+def test_an_archived_initiative_is_not_found_even_by_its_own_council(
+    client, chicago_editor, chicago_wifi
+):
+    """After DELETE the record answers 404 to every method, even for those who may see it."""
+    editor = as_user(client, chicago_editor)
+    editor.delete("/api/v1/initiatives/chicago-wifi/")
+
+    for response in (
+        editor.get("/api/v1/initiatives/chicago-wifi/"),
+        editor.patch("/api/v1/initiatives/chicago-wifi/", {"title": "Back"}, format="json"),
+    ):
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["detail"] == "This record was archived."
+    chicago_wifi.refresh_from_db()
+    assert chicago_wifi.title != "Back"
+
+
+def test_deleting_an_archived_initiative_again_succeeds_without_writing(
+    client, chicago_editor, chicago_wifi
+):
+    editor = as_user(client, chicago_editor)
+    editor.delete("/api/v1/initiatives/chicago-wifi/")
+    rows = chicago_wifi.history.count()
+
+    assert editor.delete("/api/v1/initiatives/chicago-wifi/").status_code == 204
+    assert chicago_wifi.history.count() == rows
+
+
+def test_an_archived_initiative_stays_in_its_councils_list_as_a_tombstone(
+    client, chicago_editor, chicago_wifi
+):
+    """Incremental sync learns of the deletion from the list."""
+    editor = as_user(client, chicago_editor)
+    editor.delete("/api/v1/initiatives/chicago-wifi/")
+
+    listed = editor.get("/api/v1/initiatives/", {"jurisdiction": "chicago"}).json()["results"]
+    states = {item["slug"]: item["publication_state"] for item in listed}
+    assert states["chicago-wifi"] == PublicationState.ARCHIVED
+
+
+def test_a_slug_conflict_and_a_bad_field_together_are_a_400(client, chicago_editor, chicago_wifi):
+    """409 only when every error is a conflict; any malformed field makes it a 400."""
+    response = as_user(client, chicago_editor).post(
+        "/api/v1/initiatives/",
+        {**NEW_INITIATIVE, "slug": "chicago-wifi", "start_date": "not a date"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert {"slug", "start_date"} <= set(response.json()["errors"])
+
+
+def test_an_out_of_scope_refusal_names_the_field(client, chicago_editor):
+    body = (
+        as_user(client, chicago_editor)
+        .post("/api/v1/initiatives/", {**NEW_INITIATIVE, "jurisdiction": "new-york"}, format="json")
+        .json()
+    )
+    assert body["status"] == 403
+    assert body["type"] == "/api/v1/problems/permission-denied"
+    assert list(body["errors"]) == ["jurisdiction"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("title", 0),
+        ("title", 1.5),
+        ("summary", ["a list"]),
+        ("is_illustrative", 0),
+        ("is_illustrative", "true"),
+        ("budget_amount", 1000),
+        ("jurisdiction", 0),
+        ("focus_areas", [1]),
+    ],
+)
+def test_a_value_of_the_wrong_json_type_is_a_400(client, chicago_editor, field, value):
+    """Strings are strings and booleans booleans: nothing is coerced into what the schema says."""
+    response = as_user(client, chicago_editor).post(
+        "/api/v1/initiatives/", {**NEW_INITIATIVE, field: value}, format="json"
+    )
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert not Initiative.objects.filter(slug=NEW_INITIATIVE["slug"]).exists()
+
+
+def test_a_slug_is_fixed_once_the_record_exists(client, chicago_editor, chicago_wifi):
+    editor = as_user(client, chicago_editor)
+
+    renamed = editor.patch(
+        "/api/v1/initiatives/chicago-wifi/", {"slug": "chicago-hotspots"}, format="json"
+    )
+    assert renamed.status_code == 409
+    assert "slug" in renamed.json()["errors"]
+    assert Initiative.objects.filter(slug="chicago-wifi").exists()
+
+    resent = editor.patch(
+        "/api/v1/initiatives/chicago-wifi/",
+        {"slug": "chicago-wifi", "title": "Library hotspots"},
+        format="json",
+    )
+    assert resent.status_code == 200
+    assert resent.json()["title"] == "Library hotspots"
+
+
 # ---------------------------------------------------------------- plans
 
 
@@ -434,12 +539,12 @@ def test_deleting_a_plan_archives_it(client, chicago_editor, atlas_map):
     assert plan.history.first().history_user == chicago_editor
 
 
-def test_moving_a_plan_out_of_scope_is_a_400(client, chicago_editor, atlas_map):
+def test_moving_a_plan_out_of_scope_is_a_403(client, chicago_editor, atlas_map):
     PlanFactory.create(jurisdiction=atlas_map.chicago, slug="p")
     response = as_user(client, chicago_editor).patch(
         "/api/v1/plans/p/", {"jurisdiction": "new-york-city"}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 403
 
 
 def test_another_jurisdictions_plan_is_a_404_for_writers(client, chicago_editor, atlas_map):
@@ -470,7 +575,7 @@ def test_a_milestone_cannot_be_added_to_another_jurisdictions_initiative(
     response = as_user(client, chicago_editor).post(
         "/api/v1/milestones/", {"initiative": "nyc-mesh", "title": "Sneaky"}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert "initiative" in response.json()["errors"]
 
 
@@ -608,7 +713,7 @@ def test_an_editor_cannot_create_an_organization_without_a_home(client, chicago_
         {"name": "UIC", "slug": "uic", "kind": "university"},
         format="json",
     )
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert "jurisdiction" in response.json()["errors"]
 
 
@@ -671,7 +776,7 @@ def test_a_coalition_cannot_move_out_of_scope(client, chicago_editor, atlas_map)
     response = as_user(client, chicago_editor).patch(
         "/api/v1/coalitions/c/", {"jurisdiction": "new-york-city"}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 403
 
 
 def test_deleting_a_coalition_removes_it(client, chicago_editor, atlas_map):
@@ -732,3 +837,58 @@ def test_changing_focus_areas_lands_in_history_naming_the_editor(
     latest = chicago_wifi.history.first()
     assert latest.history_user == chicago_editor
     assert [row.focusarea.slug for row in latest.focus_areas.all()] == ["open-government"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.org/a b",
+        "https://example.org/?\x03",
+        "https://fr.wikipedia.org/wiki/Île-de-France",
+        "ftp://example.org/",
+        "https://localhost/",
+    ],
+)
+def test_a_web_address_outside_the_documented_pattern_is_a_400(client, chicago_editor, url):
+    response = as_user(client, chicago_editor).post(
+        "/api/v1/plans/",
+        {"title": "Plan", "slug": "plan", "jurisdiction": "chicago", "source_url": url},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "source_url" in response.json()["errors"]
+
+
+def test_a_percent_encoded_web_address_is_taken(client, chicago_editor):
+    url = "https://fr.wikipedia.org/wiki/%C3%8Ele-de-France"
+    response = as_user(client, chicago_editor).post(
+        "/api/v1/plans/",
+        {"title": "Plan", "slug": "plan", "jurisdiction": "chicago", "source_url": url},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert response.json()["source_url"] == url
+
+
+def test_an_unknown_field_is_a_400_naming_it(client, chicago_editor):
+    """A typo is not silently dropped; fields of the record the API never writes still are."""
+    response = as_user(client, chicago_editor).post(
+        "/api/v1/initiatives/", {**NEW_INITIATIVE, "titel": "Typo"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"titel": ["Unknown field."]}
+    assert not Initiative.objects.filter(slug=NEW_INITIATIVE["slug"]).exists()
+
+
+def test_a_patch_replacing_measurements_needs_complete_readings(
+    client, chicago_editor, chicago_wifi
+):
+    """A PATCH is partial, but the series it sends replaces the old one whole."""
+    indicator = IndicatorFactory.create(initiative=chicago_wifi)
+    response = as_user(client, chicago_editor).patch(
+        f"/api/v1/indicators/{indicator.pk}/", {"measurements": [{"value": "1.5"}]}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["measurements"] == {
+        "0": {"measured_on": ["This field is required."]}
+    }

@@ -14,6 +14,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import models, transaction
+from django.test import RequestFactory
 from django.utils import timezone
 
 from cities.models import Jurisdiction
@@ -302,7 +303,9 @@ def test_history_names_admin_as_the_actor(seeded):
     "username", ["admin", "chicago-editor", "chicago-reviewer", "illinois-editor", "nyc-editor"]
 )
 def test_demo_user_logs_in_with_the_password(seeded, username):
-    assert authenticate(username=username, password=PASSWORD) is not None
+    # The lockout backend needs the request: it keys failures on the address too.
+    request = RequestFactory().post("/en/accounts/login/")
+    assert authenticate(request, username=username, password=PASSWORD) is not None
 
 
 def test_admin_is_staff_and_superuser(seeded):
@@ -375,7 +378,8 @@ def test_command_prints_counts_and_accounts(settings):
     assert "Initiatives" in output
     assert "illinois-editor (editor of illinois)" in output
     assert PASSWORD not in output
-    assert authenticate(username="nyc-editor", password=PASSWORD) is not None
+    request = RequestFactory().post("/en/accounts/login/")
+    assert authenticate(request, username="nyc-editor", password=PASSWORD) is not None
 
 
 def test_command_refuses_to_run_under_production_settings(settings):
@@ -385,4 +389,5 @@ def test_command_refuses_to_run_under_production_settings(settings):
     with pytest.raises(CommandError, match="production"):
         call_command("seed_demo", stdout=StringIO())
     assert row_counts() == before
-    assert authenticate(username="admin", password="not-applied") is None
+    request = RequestFactory().post("/en/accounts/login/")
+    assert authenticate(request, username="admin", password="not-applied") is None
