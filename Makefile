@@ -65,7 +65,7 @@ vendor: node_modules/.package-lock.json ## Copy Chart.js and Leaflet from node_m
 	cp node_modules/leaflet/dist/images/*.png $(VENDOR)/leaflet/images/
 
 test: install locale/fr/LC_MESSAGES/django.mo node_modules/.package-lock.json ## Run the whole suite
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install ## ruff check and format check
 	$(VENV)/bin/ruff check .
