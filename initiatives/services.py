@@ -169,17 +169,22 @@ def initiative_update(
     return save_with_history(locked, actor=actor, m2m=m2m)
 
 
-@transaction.atomic
-def initiative_archive(*, initiative: Initiative, actor: AbstractBaseUser) -> Initiative:
-    """Archive an initiative: it leaves the public record but keeps its history."""
-    require_edit(actor, initiative)
-    locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
+def _archive[R: (Initiative, Plan)](record: R, *, actor: AbstractBaseUser) -> R:
+    """Mark ``record`` archived under a row lock, with ``actor`` in its history."""
+    require_edit(actor, record)
+    locked = type(record)._default_manager.select_for_update().get(pk=record.pk)
     locked.publication_state = PublicationState.ARCHIVED
     locked.updated_by = actor  # type: ignore[assignment]
     locked._history_user = actor  # type: ignore[attr-defined]
     locked._change_reason = "archived"  # type: ignore[attr-defined]
     locked.save(update_fields=["publication_state", "updated_by", "updated_at"])
     return locked
+
+
+@transaction.atomic
+def initiative_archive(*, initiative: Initiative, actor: AbstractBaseUser) -> Initiative:
+    """Archive an initiative: it leaves the public record but keeps its history."""
+    return _archive(initiative, actor=actor)
 
 
 @transaction.atomic
@@ -204,14 +209,7 @@ def plan_update(*, plan: Plan, actor: AbstractBaseUser, values: Mapping[str, Any
 @transaction.atomic
 def plan_archive(*, plan: Plan, actor: AbstractBaseUser) -> Plan:
     """Archive a plan: it leaves the public record but keeps its history."""
-    require_edit(actor, plan)
-    locked = Plan.objects.select_for_update().get(pk=plan.pk)
-    locked.publication_state = PublicationState.ARCHIVED
-    locked.updated_by = actor  # type: ignore[assignment]
-    locked._history_user = actor  # type: ignore[attr-defined]
-    locked._change_reason = "archived"  # type: ignore[attr-defined]
-    locked.save(update_fields=["publication_state", "updated_by", "updated_at"])
-    return locked
+    return _archive(plan, actor=actor)
 
 
 @transaction.atomic
