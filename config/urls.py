@@ -6,10 +6,11 @@ from django.views.generic import TemplateView
 
 from config.api.dump_views import CatalogView
 from config.sitemaps import SITEMAPS
-from config.views import healthz
+from config.views import healthz, readyz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("api/v1/", include("config.api.urls")),
     path("api/v1/", include("config.api.docs_urls")),
     path("catalog.jsonld", CatalogView.as_view(), name="dcat-catalog"),
@@ -28,5 +29,6 @@ urlpatterns += i18n_patterns(
     path("", include("cities.urls")),
     path("", include("initiatives.urls")),
     path("", include("council.urls")),
+    path("subscriptions/", include("initiatives.subscription_urls")),
     prefix_default_language=True,
 )

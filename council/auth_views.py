@@ -10,7 +10,7 @@ verify a code, or to set up an app if they have none.
 from __future__ import annotations
 
 from base64 import b32encode
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import qrcode
@@ -19,19 +19,22 @@ from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from council import permissions
+from council import permissions, workspace
 from council.auth_forms import OneTimeCodeForm
+from council.decorators import workspace_view
 
 # ------------------------------------------------------------------------------
 # Helpers
@@ -214,17 +217,22 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 # ------------------------------------------------------------------------------
 
 
-@login_required
+@workspace_view
+@require_http_methods(["GET", "HEAD"])
 def landing(request: HttpRequest) -> HttpResponse:
-    """Where council members arrive once signed in; the workspace grows from here."""
-    if permissions.second_factor_missing(request.user):
-        return second_factor_redirect(request.user, request.get_full_path())
+    """
+    The workspace dashboard, where council members arrive once signed in: their
+    councils, drafts, review queue, records going stale, milestones due and API keys.
+    """
+    # workspace_view has signed anonymous visitors in first.
+    user = cast(AbstractBaseUser, request.user)
     return render(
         request,
         "council/landing.html",
         {
-            "memberships": permissions.memberships(request.user),
-            "verified": _is_verified(request.user),
+            "dashboard": workspace.dashboard(user=user, now=timezone.now()),
+            "memberships": permissions.memberships(user),
+            "verified": _is_verified(user),
         },
     )
 

@@ -300,3 +300,193 @@ class ApiKey(models.Model):
             pk=self.pk,
         ).update(last_used_at=now)
         self.last_used_at = now
+
+
+class Invitation(models.Model):
+    """
+    A chair's invitation to join their council with a role, sent by email.
+
+    Only a SHA-256 digest of the token is stored, as for API keys: the link in
+    the email is the only copy of the secret.
+    """
+
+    jurisdiction = models.ForeignKey(
+        "cities.Jurisdiction", on_delete=models.CASCADE, related_name="council_invitations"
+    )
+    email = models.EmailField(_("email"))
+    role = models.CharField(_("role"), max_length=16, choices=CouncilMembership.Role.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invited by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    hashed_token = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("accepted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["hashed_token"])
+
+    class Meta:
+        verbose_name = _("council invitation")
+        verbose_name_plural = _("council invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_role_display()}, {self.jurisdiction})"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def is_open(self, now: datetime.datetime) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+
+
+class Contribution(models.Model):
+    """
+    A suggestion or comment from the public, no account needed.
+
+    It waits unconfirmed until its author follows the link emailed to them, then
+    in the moderation queue of its jurisdiction's reviewers. An accepted
+    suggestion becomes a draft initiative credited to its author; an accepted
+    comment is shown on its initiative's page.
+    """
+
+    class Kind(models.TextChoices):
+        SUGGESTION = "suggestion", _("Suggestion")
+        COMMENT = "comment", _("Comment")
+
+    class State(models.TextChoices):
+        UNCONFIRMED = "unconfirmed", _("Awaiting email confirmation")
+        PENDING = "pending", _("Awaiting moderation")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.UNCONFIRMED, db_index=True
+    )
+    jurisdiction = models.ForeignKey(
+        "cities.Jurisdiction", on_delete=models.CASCADE, related_name="contributions"
+    )
+    initiative = models.ForeignKey(
+        "initiatives.Initiative",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="contributions",
+        help_text=_("The initiative a comment is about."),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    email = models.EmailField(_("email"))
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    body = models.TextField(_("text"), help_text=_("Markdown."))
+    url = models.URLField(_("link"), blank=True)
+    language = models.CharField(_("language"), max_length=8, default="en")
+    # A keyed digest of the sender's address, for the rate limit; the address is not kept.
+    client_digest = models.CharField(max_length=64, db_index=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    moderated_at = models.DateTimeField(_("moderated at"), null=True, blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("moderated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    moderation_note = models.TextField(_("moderation note"), blank=True)
+    draft = models.OneToOneField(
+        "initiatives.Initiative",
+        verbose_name=_("resulting draft"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="suggested_by",
+    )
+
+    history = HistoricalRecords(excluded_fields=["client_digest"])
+
+    class Meta:
+        verbose_name = _("contribution")
+        verbose_name_plural = _("contributions")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(kind="comment") | models.Q(initiative__isnull=False),
+                name="contribution_comment_has_initiative",
+                violation_error_code="comment_without_initiative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.name}"
+
+
+class ReminderPreference(models.Model):
+    """How often a council member hears about their stale records, due milestones and queue."""
+
+    class Frequency(models.TextChoices):
+        WEEKLY = "weekly", _("Weekly")
+        DAILY = "daily", _("Daily")
+        NEVER = "never", _("Never")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_preference"
+    )
+    frequency = models.CharField(
+        _("reminders"), max_length=8, choices=Frequency.choices, default=Frequency.WEEKLY
+    )
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("reminder preference")
+        verbose_name_plural = _("reminder preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_frequency_display()}"
+
+
+class ReminderDelivery(models.Model):
+    """The reminders' ledger: one row per member and period, like the digests'."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_deliveries"
+    )
+    period = models.CharField(_("period"), max_length=16)
+    state = models.CharField(_("state"), max_length=8, default="pending", db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reminder delivery")
+        verbose_name_plural = _("reminder deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "period"],
+                name="reminder_delivery_once_per_period",
+                violation_error_code="duplicate_delivery",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.period}: {self.state}"

@@ -22,12 +22,22 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
+from django.http import Http404
 from django_otp import user_has_device
 
 from cities.models import Jurisdiction
-from council.models import Coalition, CoalitionMembership, CouncilMembership, Organization
+from council.models import (
+    Coalition,
+    CoalitionMembership,
+    Contribution,
+    CouncilMembership,
+    Invitation,
+    Organization,
+)
 from initiatives.models import (
+    ChangeEvent,
     Indicator,
     Initiative,
     InitiativeLink,
@@ -35,6 +45,7 @@ from initiatives.models import (
     Milestone,
     Partnership,
     Plan,
+    Revision,
     Source,
 )
 
@@ -81,8 +92,19 @@ def jurisdiction_of(obj: models.Model) -> Jurisdiction | None:
     match obj:
         case Jurisdiction():
             return obj
-        case Initiative() | Plan() | Organization() | Coalition() | CouncilMembership():
+        case (
+            Initiative()
+            | Plan()
+            | Organization()
+            | Coalition()
+            | CouncilMembership()
+            | Invitation()
+            | Contribution()
+            | ChangeEvent()
+        ):
             return obj.jurisdiction
+        case Revision():
+            return obj.record.jurisdiction
         case Milestone() | Indicator() | Partnership() | Source():
             return obj.initiative.jurisdiction
         case Measurement():
@@ -143,6 +165,54 @@ def can_manage_council(user: AnyUser | None, jurisdiction: Jurisdiction) -> bool
 
 def can_view_unpublished(user: AnyUser | None, obj: models.Model) -> bool:
     return is_atlas_staff(user) or has_role_on(user, jurisdiction_of(obj), ANY_ROLE)
+
+
+# The workflow: editors draft and submit, reviewers publish or return.
+can_submit = can_edit
+can_publish = can_review
+
+
+def can_moderate(user: AnyUser | None, jurisdiction: Jurisdiction) -> bool:
+    """Accept or reject the public's suggestions and comments: a reviewer's job."""
+    return can_review(user, jurisdiction)
+
+
+def can_view_audit_log(user: AnyUser | None, jurisdiction: Jurisdiction) -> bool:
+    return can_view_unpublished(user, jurisdiction)
+
+
+def can_restore(user: AnyUser | None, obj: models.Model) -> bool:
+    """
+    Put back an earlier version of ``obj``.
+
+    A restore applies at once, without review, so on a record the public sees
+    (or one waiting for review) it takes a reviewer; on a draft, or on records
+    without a publication state, an editor will do.
+    """
+    state = getattr(obj, "publication_state", None)
+    if state in ("published", "review"):
+        return can_review(user, obj)
+    return can_edit(user, obj)
+
+
+def council_object_or_404[M: models.Model](
+    queryset: models.QuerySet[M], user: AnyUser | None, **lookup: Any
+) -> M:
+    """
+    The object of ``queryset`` matching ``lookup``, when ``user``'s council answers for it.
+
+    An object of another jurisdiction is a 404, never a 403: the workspace does not
+    confirm what exists outside the user's scope. A missing right within scope is
+    for the caller to refuse with a 403.
+    """
+
+    try:
+        obj = queryset.get(**lookup)
+    except (ObjectDoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not can_view_unpublished(user, obj):
+        raise Http404
+    return obj
 
 
 def scope_to_jurisdictions(

@@ -2374,6 +2374,14 @@ ACCOUNTS: tuple[AccountSpec, ...] = (
         public_name="Demo reviewer (Chicago)",
     ),
     AccountSpec(
+        "chicago-chair",
+        "Chicago",
+        "Chair",
+        jurisdiction="chicago",
+        role=Council.CHAIR,
+        public_name="Demo chair (Chicago)",
+    ),
+    AccountSpec(
         "illinois-editor",
         "Illinois",
         "Editor",
@@ -2415,6 +2423,7 @@ class DemoSummary:
     initiative_links: int = 0
     users: int = 0
     council_memberships: int = 0
+    contributions: int = 0
     created: int = 0
     accounts: tuple[str, ...] = field(default=())
 
@@ -2437,6 +2446,7 @@ class DemoSummary:
                 "initiative_links",
                 "users",
                 "council_memberships",
+                "contributions",
             )
         ]
 
@@ -2459,6 +2469,7 @@ def demo_seed(*, password: str) -> DemoSummary:
     seed.initiatives()
     seed.links()
     seed.coalitions()
+    seed.workspace_examples()
     return seed.summary
 
 
@@ -2506,6 +2517,80 @@ class _Seed:
         return day if isinstance(day, date) else self.today + timedelta(days=day)
 
     # ---------------------------------------------------------------- steps
+
+    def workspace_examples(self) -> None:
+        """
+        Give the Chicago council something to do: a draft returned by its reviewer,
+        and a suggestion and a comment from the public waiting for moderation.
+        Made once; a later run leaves them as the council has left them.
+        """
+        from council.models import Contribution
+        from initiatives import workflow
+
+        editor, reviewer = self.users["chicago-editor"], self.users["chicago-reviewer"]
+        chicago = self.places["chicago"]
+        if not Initiative.objects.filter(slug="chicago-digital-skills-bus").exists():
+            draft = workflow.record_create(
+                model=Initiative,
+                values={
+                    "jurisdiction": chicago,
+                    "title": "Digital skills bus",
+                    "slug": "chicago-digital-skills-bus",
+                    "summary": "A library bus that teaches digital skills in every ward.",
+                    "status": Initiative.Status.PLANNED,
+                    "is_illustrative": True,
+                },
+                data={
+                    "sources": [
+                        {
+                            "id": None,
+                            "kind": "source",
+                            "title": "Chicago Public Library: digital learning",
+                            "url": "https://www.chipublib.org/",
+                            "accessed_on": None,
+                        }
+                    ]
+                },
+                actor=editor,
+            )
+            workflow.record_submit(record=draft, actor=editor)
+            workflow.record_return(
+                record=draft,
+                actor=reviewer,
+                note="Please add the first milestone and the planned budget.",
+            )
+            self.summary.created += 1
+        self.summary.initiatives += 1
+        commented = Initiative.objects.published().filter(jurisdiction=chicago).first()
+        examples = (
+            {
+                "kind": Contribution.Kind.SUGGESTION,
+                "title": "Free Wi-Fi on CTA buses",
+                "body": "Several cities equip their buses with free Wi-Fi. Could Chicago?",
+            },
+            {
+                "kind": Contribution.Kind.COMMENT,
+                "initiative": commented,
+                "title": "",
+                "body": "The open data portal helped our neighbourhood group a lot.",
+            },
+        )
+        for values in examples:
+            if values.get("initiative", chicago) is None:
+                continue
+            self.upsert(
+                Contribution,
+                {"jurisdiction": chicago, "email": "reader@example.org", "kind": values["kind"]},
+                {},
+                on_create={
+                    **{k: v for k, v in values.items() if k != "kind"},
+                    "name": "A Chicago reader",
+                    "state": Contribution.State.PENDING,
+                    "confirmed_at": timezone.now(),
+                    "client_digest": "demo",
+                },
+            )
+            self.summary.contributions += 1
 
     def accounts(self, *, password: str) -> User:
         """Create missing demo users; reset every demo user's password and nothing else."""

@@ -162,6 +162,12 @@ class Plan(Authored):
         db_index=True,
     )
     is_illustrative = models.BooleanField(_("illustrative"), default=False)
+    review_note = models.TextField(
+        _("review note"),
+        blank=True,
+        editable=False,
+        help_text=_("The reviewer's comment when the record was last returned."),
+    )
 
     objects = PlanQuerySet.as_manager()
     history = HistoricalRecords()
@@ -275,6 +281,20 @@ class Initiative(Authored):
         default=False,
         help_text=_("Set on example records that do not describe real facts."),
     )
+    external_id = models.CharField(
+        _("external id"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "The record's id in the council's own system; CSV re-imports match rows by it."
+        ),
+    )
+    review_note = models.TextField(
+        _("review note"),
+        blank=True,
+        editable=False,
+        help_text=_("The reviewer's comment when the record was last returned."),
+    )
 
     objects = InitiativeQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=[focus_areas, sectors])
@@ -306,6 +326,15 @@ class Initiative(Authored):
                 condition=models.Q(budget_amount__isnull=True) | models.Q(budget_amount__gte=0),
                 name="initiative_budget_not_negative",
                 violation_error_code="negative_budget",
+            ),
+            models.UniqueConstraint(
+                fields=["jurisdiction", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="initiative_external_id_unique",
+                violation_error_code="duplicate_external_id",
+                violation_error_message=_(
+                    "Another initiative of this jurisdiction has this external id."
+                ),
             ),
         ]
         indexes = [
@@ -525,3 +554,372 @@ class InitiativeLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_initiative} {self.get_kind_display()} {self.to_initiative}"
+
+
+# ------------------------------------------------------------------------------
+# Review workflow
+# ------------------------------------------------------------------------------
+
+
+class Revision(models.Model):
+    """
+    Changes proposed to a published initiative or plan, kept apart from it.
+
+    The public keeps seeing the published record while its revision is drafted
+    and reviewed; publishing the revision applies it (``initiatives.snapshots``),
+    which leaves an ordinary history row. ``data`` is a snapshot in the format
+    ``initiatives.snapshots`` writes. A record has at most one open revision.
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        REVIEW = "review", _("In review")
+        PUBLISHED = "published", _("Published")
+        DISCARDED = "discarded", _("Discarded")
+
+    OPEN_STATES = (State.DRAFT, State.REVIEW)
+
+    initiative = models.ForeignKey(
+        Initiative, null=True, blank=True, on_delete=models.CASCADE, related_name="revisions"
+    )
+    plan = models.ForeignKey(
+        Plan, null=True, blank=True, on_delete=models.CASCADE, related_name="revisions"
+    )
+    data = models.JSONField(_("proposed record"))
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.DRAFT, db_index=True
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    review_note = models.TextField(_("review note"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("revision")
+        verbose_name_plural = _("revisions")
+        ordering = ["-updated_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(initiative__isnull=False, plan__isnull=True)
+                | models.Q(initiative__isnull=True, plan__isnull=False),
+                name="revision_of_one_record",
+                violation_error_code="revision_target",
+            ),
+            models.UniqueConstraint(
+                fields=["initiative"],
+                condition=models.Q(state__in=["draft", "review"]),
+                name="revision_one_open_per_initiative",
+                violation_error_code="open_revision",
+            ),
+            models.UniqueConstraint(
+                fields=["plan"],
+                condition=models.Q(state__in=["draft", "review"]),
+                name="revision_one_open_per_plan",
+                violation_error_code="open_revision",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record} ({self.get_state_display()})"
+
+    @property
+    def record(self) -> Initiative | Plan:
+        if self.initiative is not None:
+            return self.initiative
+        if self.plan is not None:
+            return self.plan
+        raise ValueError("A revision belongs to an initiative or a plan.")
+
+
+class ChangeEvent(models.Model):
+    """
+    Something subscribers hear about in their digest, recorded when it happens.
+
+    Rows are written in the same transaction as the change, so a digest never
+    misses one and never sees one that was rolled back.
+    """
+
+    class Kind(models.TextChoices):
+        INITIATIVE_PUBLISHED = "initiative_published", _("Initiative published")
+        INITIATIVE_UPDATED = "initiative_updated", _("Initiative updated")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        MILESTONE_COMPLETED = "milestone_completed", _("Milestone completed")
+        PLAN_PUBLISHED = "plan_published", _("Plan published")
+        PLAN_UPDATED = "plan_updated", _("Plan updated")
+        COALITION_MEMBER_ADDED = "coalition_member_added", _("Coalition member added")
+
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, db_index=True)
+    jurisdiction = models.ForeignKey(
+        "cities.Jurisdiction", on_delete=models.CASCADE, related_name="change_events"
+    )
+    initiative = models.ForeignKey(
+        Initiative, null=True, blank=True, on_delete=models.CASCADE, related_name="change_events"
+    )
+    plan = models.ForeignKey(
+        Plan, null=True, blank=True, on_delete=models.CASCADE, related_name="change_events"
+    )
+    organization = models.ForeignKey(
+        "council.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="change_events",
+    )
+    # What the digest says, frozen as it was: titles and statuses change later.
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("change event")
+        verbose_name_plural = _("change events")
+        ordering = ["-occurred_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.occurred_at:%Y-%m-%d})"
+
+
+# ------------------------------------------------------------------------------
+# Subscriptions and the delivery ledger
+# ------------------------------------------------------------------------------
+
+
+class Frequency(models.TextChoices):
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+
+
+class Subscription(models.Model):
+    """
+    An email address following some targets, with the frequency and language of its digest.
+
+    No account is needed. It counts once its address is confirmed (double opt-in),
+    and stops when cancelled; a cancelled subscription is kept, so a digest run or
+    a late retry can tell it was cancelled rather than never there.
+    """
+
+    email = models.EmailField(_("email"), db_index=True)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    frequency = models.CharField(
+        _("frequency"), max_length=8, choices=Frequency.choices, default=Frequency.WEEKLY
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subscriptions",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        ordering = ["pk"]
+        indexes = [
+            # The digest run's keyset walk: active subscriptions of one frequency, by id.
+            models.Index(
+                fields=["frequency", "id"],
+                condition=models.Q(confirmed_at__isnull=False, cancelled_at__isnull=True),
+                name="subscription_active_by_freq",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_frequency_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.confirmed_at is not None and self.cancelled_at is None
+
+
+class SubscriptionTarget(models.Model):
+    """One thing a subscription follows: a jurisdiction, initiative, focus area or organization."""
+
+    class Kind(models.TextChoices):
+        JURISDICTION = "jurisdiction", _("Jurisdiction")
+        INITIATIVE = "initiative", _("Initiative")
+        FOCUS_AREA = "focus_area", _("Focus area")
+        ORGANIZATION = "organization", _("Organization")
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="targets")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    jurisdiction = models.ForeignKey(
+        "cities.Jurisdiction", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    include_descendants = models.BooleanField(
+        _("with the jurisdictions within it"),
+        default=True,
+        help_text=_("For a jurisdiction: also what happens in the places within it."),
+    )
+    initiative = models.ForeignKey(
+        Initiative, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    focus_area = models.ForeignKey(
+        FocusArea, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    organization = models.ForeignKey(
+        "council.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("subscription target")
+        verbose_name_plural = _("subscription targets")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        kind="jurisdiction",
+                        jurisdiction__isnull=False,
+                        initiative__isnull=True,
+                        focus_area__isnull=True,
+                        organization__isnull=True,
+                    )
+                    | models.Q(
+                        kind="initiative",
+                        jurisdiction__isnull=True,
+                        initiative__isnull=False,
+                        focus_area__isnull=True,
+                        organization__isnull=True,
+                    )
+                    | models.Q(
+                        kind="focus_area",
+                        jurisdiction__isnull=True,
+                        initiative__isnull=True,
+                        focus_area__isnull=False,
+                        organization__isnull=True,
+                    )
+                    | models.Q(
+                        kind="organization",
+                        jurisdiction__isnull=True,
+                        initiative__isnull=True,
+                        focus_area__isnull=True,
+                        organization__isnull=False,
+                    )
+                ),
+                name="subscription_target_one_kind",
+                violation_error_code="target_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.target)
+
+    @property
+    def target(self) -> models.Model:
+        target = self.jurisdiction or self.initiative or self.focus_area or self.organization
+        if target is None:
+            raise ValueError("A subscription target names one record.")
+        return target
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    EMPTY = "empty", _("Nothing to send")
+    FAILED = "failed", _("Failed")
+
+
+class DigestDelivery(models.Model):
+    """
+    The delivery ledger: one row per subscription and period, claimed before sending.
+
+    The unique key is what makes a digest go out once: a second run, a retry or a
+    message handed out again after a worker died finds the row and does not send again.
+    """
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    # "2026-11-27" for a daily digest, "2026-W48" for a weekly one.
+    period = models.CharField(_("period"), max_length=16)
+    state = models.CharField(
+        _("state"),
+        max_length=8,
+        choices=DeliveryState.choices,
+        default=DeliveryState.PENDING,
+        db_index=True,
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("digest delivery")
+        verbose_name_plural = _("digest deliveries")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "period"],
+                name="digest_delivery_once_per_period",
+                violation_error_code="duplicate_delivery",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription} {self.period}: {self.get_state_display()}"
+
+
+class OutgoingEmail(models.Model):
+    """
+    An email the Atlas owes someone, written in the same transaction as what caused it.
+
+    Web requests never talk to the broker or the mail server inside their
+    transaction: they leave a row here, and a worker sends it. If Redis is down
+    when the request commits, the row waits and the next sweep sends it.
+    """
+
+    kind = models.CharField(_("kind"), max_length=40, db_index=True)
+    to = models.EmailField(_("to"))
+    subject = models.CharField(_("subject"), max_length=255)
+    body = models.TextField(_("text"))
+    html = models.TextField(_("HTML"), blank=True)
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    state = models.CharField(
+        _("state"),
+        max_length=8,
+        choices=DeliveryState.choices,
+        default=DeliveryState.PENDING,
+        db_index=True,
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to}: {self.get_state_display()}"

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cities.models import Jurisdiction
@@ -21,6 +22,7 @@ from initiatives.models import (
     Milestone,
     Plan,
     PublicationState,
+    Revision,
     Sector,
 )
 
@@ -178,6 +180,15 @@ def _archive[R: (Initiative, Plan)](record: R, *, actor: AbstractBaseUser) -> R:
     locked._history_user = actor  # type: ignore[attr-defined]
     locked._change_reason = "archived"  # type: ignore[attr-defined]
     locked.save(update_fields=["publication_state", "updated_by", "updated_at"])
+    # Changes waiting for review would otherwise outlive the record they change;
+    # discarded, they stay in the revision's history.
+    target = "initiative" if isinstance(locked, Initiative) else "plan"
+    for revision in Revision.objects.filter(**{target: locked}, state__in=Revision.OPEN_STATES):
+        revision.state = Revision.State.DISCARDED
+        revision.decided_by = actor  # type: ignore[assignment]
+        revision.decided_at = timezone.now()
+        revision._history_user = actor  # type: ignore[attr-defined]
+        revision.save(update_fields=["state", "decided_by", "decided_at", "updated_at"])
     return locked
 
 

@@ -15,6 +15,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from council.contributions import initiative_contributions
 from initiatives import selectors
 from initiatives.models import Indicator, Initiative, InitiativeLink, PublicationState
 
@@ -130,6 +131,8 @@ def initiative_detail(request: HttpRequest, slug: str) -> HttpResponse:
         for link in initiative.incoming_links.all()
     ]
     plan = initiative.plan
+    # The public's part: accepted comments and who suggested the initiative, one query.
+    contributed = initiative_contributions(initiative=initiative)
     return render(
         request,
         "initiatives/initiative_detail.html",
@@ -147,6 +150,8 @@ def initiative_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "outgoing_links": list(initiative.outgoing_links.all()),
             "incoming_links": incoming,
             "changes": selectors.initiative_change_summary(initiative=initiative),
+            "comments": contributed.comments,
+            "suggested_by": contributed.suggested_by,
             "og_title": initiative.title,
             "og_description": initiative.summary,
             "og_type": "article",

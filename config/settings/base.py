@@ -111,14 +111,36 @@ else:
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task is acknowledged only once it has run, and handed back when its worker dies, so a
+# worker killed mid-send loses nothing; the delivery ledgers make the rerun send nothing twice,
+# and their attempt cap (ATLAS_DELIVERY_MAX_ATTEMPTS) stops a task that keeps dying.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# One message at a time per process: a dying process takes no reserved backlog with it.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-# Longer than the longest task, so a late-acked task is not handed out twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# No task runs longer than this: the worker kills it and the message goes back to the queue.
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
+# Redis hands an unacknowledged message out again after visibility_timeout. It must outlast
+# the longest task (CELERY_TASK_TIME_LIMIT) and the longest retry countdown
+# (ATLAS_DELIVERY_RETRY_MAX_SECONDS), or a message still running or waiting would be handed
+# out twice; tests/delivery/test_settings.py holds both to that.
+# The short socket timeouts keep a web request from hanging when Redis is down: publishing
+# fails within about a second, the request succeeds, and the outbox sweep sends later.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60),
+    "socket_connect_timeout": 1,
+    # Above BRPOP's own 1-second wait, so an idle consumer is not taken for a dead one.
+    "socket_timeout": 3,
+    "retry_on_timeout": False,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing from a web request tries once; a failure leaves the outbox row to the sweep.
+CELERY_TASK_PUBLISH_RETRY = False
 
 # ------------------------------------------------------------------------------
 # Email
@@ -146,6 +168,22 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Digital Leadership Atlas <atlas@localhost>")
+
+# ------------------------------------------------------------------------------
+# Delivery (digests, reminders and the outbox; see initiatives.delivery)
+# ------------------------------------------------------------------------------
+# A digest run hands subscriptions to workers in chunks of this many.
+ATLAS_DIGEST_CHUNK_SIZE = env.int("ATLAS_DIGEST_CHUNK_SIZE", default=200)
+# Tries per message, counted before each send: a message whose worker keeps dying is marked
+# failed after this many instead of looping.
+ATLAS_DELIVERY_MAX_ATTEMPTS = env.int("ATLAS_DELIVERY_MAX_ATTEMPTS", default=8)
+# Temporary SMTP failures wait a random time up to base x 2^(attempt - 1) seconds (full
+# jitter), never more than the maximum, which stays below the broker's visibility timeout.
+ATLAS_DELIVERY_RETRY_BASE_SECONDS = env.float("ATLAS_DELIVERY_RETRY_BASE_SECONDS", default=30.0)
+ATLAS_DELIVERY_RETRY_MAX_SECONDS = env.float("ATLAS_DELIVERY_RETRY_MAX_SECONDS", default=30 * 60)
+# The sweep hands over outbox rows left pending this long (the broker was down when they
+# were written), and ledger rows left pending longer than the visibility timeout.
+ATLAS_OUTBOX_SWEEP_AFTER_SECONDS = env.int("ATLAS_OUTBOX_SWEEP_AFTER_SECONDS", default=30)
 
 # ------------------------------------------------------------------------------
 # Authentication
@@ -282,6 +320,19 @@ REST_FRAMEWORK = {
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="atlas-demo")
 # Published records untouched for this long count as stale.
 ATLAS_STALE_AFTER_DAYS = env.int("ATLAS_STALE_AFTER_DAYS", default=180)
+# Milestones due within this many days (or overdue) show in the workspace.
+ATLAS_MILESTONE_DUE_WITHIN_DAYS = env.int("ATLAS_MILESTONE_DUE_WITHIN_DAYS", default=14)
+# CSV import: the largest file and the most rows one upload may hold.
+ATLAS_IMPORT_MAX_BYTES = env.int("ATLAS_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+ATLAS_IMPORT_MAX_ROWS = env.int("ATLAS_IMPORT_MAX_ROWS", default=20_000)
+# Public contributions: how many one address may send per hour, and how long
+# the emailed confirmation link works.
+ATLAS_CONTRIBUTIONS_PER_HOUR = env.int("ATLAS_CONTRIBUTIONS_PER_HOUR", default=5)
+ATLAS_CONTRIBUTION_CONFIRM_DAYS = env.int("ATLAS_CONTRIBUTION_CONFIRM_DAYS", default=7)
+# How long a chair's invitation to join a council stays valid.
+ATLAS_INVITATION_DAYS = env.int("ATLAS_INVITATION_DAYS", default=14)
+# The site's public address, for links in emails written by workers, away from any request.
+ATLAS_SITE_URL: str = env("ATLAS_SITE_URL", default="http://127.0.0.1:8000")
 # Guards commands that must never run against a live deployment (seed_demo).
 ATLAS_ENVIRONMENT = "base"
 
@@ -379,6 +430,27 @@ CELERY_BEAT_SCHEDULE = {
         "task": "initiatives.tasks.write_open_data_dump",
         # CELERY_TIMEZONE is UTC; a quiet hour on both sides of the Atlantic.
         "schedule": crontab(hour=3, minute=15),
+    },
+    # Digests report the period that just ended; a rerun of the same period sends nothing twice.
+    "send-daily-digests": {
+        "task": "initiatives.tasks.send_digests",
+        "schedule": crontab(hour=6, minute=0),
+        "kwargs": {"frequency": "daily"},
+    },
+    "send-weekly-digests": {
+        "task": "initiatives.tasks.send_digests",
+        "schedule": crontab(hour=6, minute=0, day_of_week="mon"),
+        "kwargs": {"frequency": "weekly"},
+    },
+    # Daily: each member's preference (weekly by default) decides whether this run is theirs.
+    "send-reminders": {
+        "task": "council.tasks.send_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    # What was written while Redis was down, and anything a lost worker left behind.
+    "sweep-outbox": {
+        "task": "initiatives.tasks.sweep_outbox",
+        "schedule": crontab(),
     },
 }
 

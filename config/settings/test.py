@@ -7,8 +7,13 @@ DEBUG = False
 SECRET_KEY = "test-only-not-secret-atlas-key-0123456789abcdefghijklmnopqrstuv"  # noqa: S105
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+# EMAIL_URL, when set, keeps base's mailer: a worker process started by the integration
+# tests sends to their SMTP server.
+if not env("EMAIL_URL", default=""):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 # Each test starts from an empty cache; Redis still backs the broker when REDIS_URL is set.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Eager by default; CELERY_TASK_ALWAYS_EAGER=false lets a real worker take the tasks from the
+# Redis of REDIS_URL (the integration tests).
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 ATLAS_ENVIRONMENT = "test"

@@ -38,8 +38,8 @@ pytestmark = pytest.mark.django_db
 
 # The initiative with its jurisdiction, parent, lead and plan; focus areas; sectors;
 # partnerships; milestones; indicators; measurements; sources; outgoing links;
-# incoming links; the history summary.
-INITIATIVE_PAGE_QUERIES = 11
+# incoming links; the history summary; accepted comments and the suggester.
+INITIATIVE_PAGE_QUERIES = 12
 
 
 def jsonld(html: str) -> list[dict]:

@@ -1,0 +1,727 @@
+"""
+Sending what the outbox, the digest runs and the reminder runs owe, exactly once.
+
+Every message has a ledger row (``OutgoingEmail``, ``DigestDelivery``,
+``ReminderDelivery``) and goes out in three steps:
+
+1. The attempt is counted in a transaction of its own, so the count survives a
+   worker that dies mid-send; past ``ATLAS_DELIVERY_MAX_ATTEMPTS`` the row is
+   marked failed instead of being tried forever.
+2. A second transaction takes the row with ``SELECT … FOR UPDATE SKIP LOCKED``,
+   still pending: a row someone else holds, or one already sent, is left alone.
+3. The message goes to the SMTP server and the row is marked sent in that same
+   transaction. A worker killed before the commit leaves the row pending and the
+   server never confirmed the message, so the next try sends it once.
+
+Temporary SMTP failures (4xx, refused or dropped connections, timeouts) leave the
+row pending with its error and schedule one retry, after a random wait that
+grows exponentially (full jitter). Permanent ones (5xx) mark it failed; the admin
+lists those.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import secrets
+import smtplib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core import mail
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, models, transaction
+from django.db.models import Count
+from django.utils import timezone, translation
+
+from council import reminders
+from council.models import CouncilMembership, ReminderDelivery, ReminderPreference
+from initiatives import digests, subscriptions
+from initiatives.models import (
+    DeliveryState,
+    DigestDelivery,
+    Frequency,
+    OutgoingEmail,
+    Subscription,
+)
+
+logger = logging.getLogger(__name__)
+
+# What one delivery did.
+SENT = "sent"
+EMPTY = "empty"
+FAILED = "failed"
+RETRY = "retry"
+SKIPPED = "skipped"
+
+_random = secrets.SystemRandom()
+
+
+# ------------------------------------------------------------------------------
+# SMTP: one connection per batch, and what a failure means
+# ------------------------------------------------------------------------------
+
+
+def is_temporary(error: BaseException) -> bool:
+    """
+    True for an SMTP failure worth retrying: a 4xx reply, a refused, dropped or
+    timed-out connection. A 5xx reply is permanent.
+    """
+    # smtplib's errors are OSErrors too, so the replies with a code are sorted out first.
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in error.recipients.values()]
+        return bool(codes) and all(400 <= code < 500 for code in codes)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return not 500 <= error.smtp_code < 600
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return False
+    return isinstance(error, OSError)
+
+
+def is_smtp_failure(error: BaseException) -> bool:
+    """True for anything the mail server or the network said, temporary or not."""
+    return isinstance(error, OSError)
+
+
+def describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
+class Mailer:
+    """
+    The default mailer, kept open across the messages of one batch.
+
+    After any failure the connection is dropped, so the next message starts on a
+    fresh one rather than on a conversation left half-way.
+    """
+
+    def __init__(self) -> None:
+        self.backend = mail.mailers.default
+        self._open = False
+
+    def send(self, message: EmailMultiAlternatives) -> None:
+        if not self._open:
+            self.backend.open()
+            self._open = True
+        try:
+            self.backend.send_messages([message])
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if not self._open:
+            return
+        self._open = False
+        try:
+            self.backend.close()
+        # Closing a connection the server already dropped must not hide what happened before.
+        except Exception as error:
+            logger.info("Closing the mail connection failed: %s", error)
+
+
+def _message(
+    *, to: str, subject: str, text: str, html: str = "", headers: dict[str, str] | None = None
+) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()), body=text, to=[to], headers=headers or {}
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
+    return message
+
+
+def retry_countdown(attempts: int) -> float:
+    """
+    Seconds to wait before the next try, after ``attempts`` tries: full jitter, a
+    uniform draw between 0 and base x 2^(attempts - 1), capped.
+    """
+    base = float(settings.ATLAS_DELIVERY_RETRY_BASE_SECONDS)
+    cap = float(settings.ATLAS_DELIVERY_RETRY_MAX_SECONDS)
+    ceiling = min(cap, base * 2 ** max(attempts - 1, 0))
+    return _random.uniform(0, ceiling)
+
+
+# ------------------------------------------------------------------------------
+# The ledger step every message goes through
+# ------------------------------------------------------------------------------
+
+
+class LedgerRow(Protocol):
+    pk: Any
+    state: Any
+    attempts: Any
+    last_error: Any
+    sent_at: Any
+
+    def save(self, *, update_fields: Iterable[str]) -> None: ...
+
+
+LedgerModel = type[OutgoingEmail] | type[DigestDelivery] | type[ReminderDelivery]
+
+
+def _count_attempt(model: LedgerModel, pk: int) -> int | None:
+    """
+    Count one more try on a pending row, committed at once; None when there is
+    nothing to try (sent, empty, failed, or being sent by someone else right now).
+    """
+    with transaction.atomic():
+        row = (
+            model._default_manager.select_for_update(skip_locked=True)
+            .filter(pk=pk, state=DeliveryState.PENDING)
+            .only("pk", "attempts")
+            .first()
+        )
+        if row is None:
+            return None
+        attempts = int(row.attempts) + 1
+        model._default_manager.filter(pk=pk).update(attempts=attempts)
+    return attempts
+
+
+def _deliver(
+    model: LedgerModel,
+    pk: int,
+    *,
+    mailer: Mailer,
+    compose: Callable[[], EmailMultiAlternatives | None],
+    retry: Callable[[float], object],
+) -> str:
+    """
+    Take ledger row ``pk`` through one try: count it, lock it, compose, send, record.
+
+    ``compose`` returns None when there is nothing to send (an empty digest).
+    ``retry(countdown)`` schedules the next try after a temporary failure.
+    """
+    attempts = _count_attempt(model, pk)
+    if attempts is None:
+        return SKIPPED
+    if attempts > settings.ATLAS_DELIVERY_MAX_ATTEMPTS:
+        model._default_manager.filter(pk=pk, state=DeliveryState.PENDING).update(
+            state=DeliveryState.FAILED,
+            last_error=f"Gave up after {attempts - 1} attempts.",
+        )
+        return FAILED
+    outcome = SKIPPED
+    with transaction.atomic():
+        row: LedgerRow | None = (
+            model._default_manager.select_for_update(skip_locked=True)
+            .filter(pk=pk, state=DeliveryState.PENDING)
+            .first()
+        )
+        if row is None:
+            return SKIPPED
+        message = compose()
+        if message is None:
+            row.state = DeliveryState.EMPTY
+            row.save(update_fields=["state"])
+            return EMPTY
+        try:
+            mailer.send(message)
+        except Exception as error:
+            if not is_smtp_failure(error):
+                raise
+            row.last_error = describe(error)
+            if is_temporary(error):
+                outcome = RETRY
+                row.save(update_fields=["last_error"])
+            else:
+                outcome = FAILED
+                row.state = DeliveryState.FAILED
+                row.save(update_fields=["state", "last_error"])
+            logger.warning("%s %s: %s", model.__name__, pk, row.last_error)
+        else:
+            outcome = SENT
+            row.state = DeliveryState.SENT
+            row.sent_at = timezone.now()
+            row.last_error = ""
+            row.save(update_fields=["state", "sent_at", "last_error"])
+    if outcome == RETRY:
+        countdown = retry_countdown(attempts)
+        try:
+            retry(countdown)
+        # The broker is down: the row stays pending and the sweep hands it over later.
+        except Exception as error:
+            logger.warning("No retry scheduled for %s %s: %s", model.__name__, pk, error)
+    return outcome
+
+
+@dataclass
+class Tally:
+    """How many deliveries of a batch ended each way."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, outcome: str) -> None:
+        self.counts[outcome] = self.counts.get(outcome, 0) + 1
+
+    def __getitem__(self, outcome: str) -> int:
+        return self.counts.get(outcome, 0)
+
+
+def _on_commit(callback: Callable[[], Any]) -> None:
+    transaction.on_commit(callback, robust=False)
+
+
+def _later(task: Any, args: tuple[Any, ...], countdown: float) -> None:
+    """Enqueue ``task(*args)`` to run in ``countdown`` seconds (a retry)."""
+    task.apply_async(args, countdown=countdown)
+
+
+# ------------------------------------------------------------------------------
+# The outbox
+# ------------------------------------------------------------------------------
+
+
+def deliver_outgoing(pk: int, *, mailer: Mailer | None = None) -> str:
+    """Send one owed email unless it went already; returns what happened."""
+    from initiatives.tasks import send_outgoing_email
+
+    own = mailer is None
+    mailer = mailer or Mailer()
+
+    def compose() -> EmailMultiAlternatives:
+        email = OutgoingEmail.objects.get(pk=pk)
+        return _message(
+            to=email.to,
+            subject=email.subject,
+            text=email.body,
+            html=email.html,
+            headers=dict(email.headers or {}),
+        )
+
+    def retry(countdown: float) -> None:
+        send_outgoing_email.apply_async((pk,), countdown=countdown)
+
+    try:
+        return _deliver(OutgoingEmail, pk, mailer=mailer, compose=compose, retry=retry)
+    finally:
+        if own:
+            mailer.close()
+
+
+def sweep_outbox(*, now: datetime.datetime | None = None) -> int:
+    """
+    Hand to the workers what nobody else will: outbox rows never tried (written
+    while the broker was down), and any pending row, outbox or ledger, older than
+    the broker's visibility timeout (its task was lost with the broker's data).
+    Returns how many were handed over; sending twice is impossible either way.
+    """
+    from council.tasks import send_reminder
+    from initiatives.outbox import dispatch_outgoing
+    from initiatives.tasks import send_digest
+
+    now = now or timezone.now()
+    fresh = now - datetime.timedelta(seconds=settings.ATLAS_OUTBOX_SWEEP_AFTER_SECONDS)
+    stuck = now - datetime.timedelta(
+        seconds=settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    )
+    pending = OutgoingEmail.objects.filter(state=DeliveryState.PENDING)
+    owed = pending.filter(
+        models.Q(attempts=0, created_at__lt=fresh) | models.Q(created_at__lt=stuck)
+    ).order_by("pk")
+    handed = 0
+    for pk in owed.values_list("pk", flat=True).iterator():
+        if not dispatch_outgoing(pk):
+            # The broker is still down: the next sweep tries again.
+            return handed
+        handed += 1
+    # Ledger rows are only looked at for a few days: older periods are past telling.
+    recent = now - datetime.timedelta(days=8)
+    for subscription_id, period in DigestDelivery.objects.filter(
+        state=DeliveryState.PENDING, created_at__lt=stuck, created_at__gte=recent
+    ).values_list("subscription_id", "period"):
+        send_digest.apply_async((subscription_id, period))
+        handed += 1
+    for user_id, period in ReminderDelivery.objects.filter(
+        state=DeliveryState.PENDING, created_at__lt=stuck, created_at__gte=recent
+    ).values_list("user_id", "period"):
+        send_reminder.apply_async((user_id, period))
+        handed += 1
+    return handed
+
+
+# ------------------------------------------------------------------------------
+# Digests
+# ------------------------------------------------------------------------------
+
+
+@dataclass
+class RunSummary:
+    """What a digest or reminder run did, or with ``dry_run`` would do."""
+
+    kind: str
+    period: str
+    dry_run: bool
+    recipients: int = 0
+    chunks: int = 0
+    would_send: int = 0
+    empty: int = 0
+    already: int = 0
+    ledger: dict[str, int] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        if self.dry_run:
+            return [
+                f"{self.kind} {self.period} (dry run): {self.recipients} recipients, "
+                f"{self.would_send} would be sent, {self.empty} empty, "
+                f"{self.already} already handled."
+            ]
+        ledger = ", ".join(f"{state} {self.ledger.get(state, 0)}" for state in DeliveryState)
+        return [
+            f"{self.kind} {self.period}: {self.recipients} recipients in {self.chunks} "
+            f"chunks queued.",
+            f"Ledger now: {ledger}.",
+        ]
+
+
+def active_subscriptions(frequency: str) -> models.QuerySet[Subscription]:
+    return Subscription.objects.filter(
+        frequency=frequency, confirmed_at__isnull=False, cancelled_at__isnull=True
+    )
+
+
+def _keyset(queryset: models.QuerySet[Any], size: int) -> Iterator[list[int]]:
+    """Ids of ``queryset`` in chunks, by id: each chunk is one indexed range query."""
+    last = 0
+    while True:
+        ids = list(queryset.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size])
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+def period_of(key: str, frequency: str | None = None) -> digests.Period:
+    """The digest period a ledger key names; weekly keys ("2026-W48") tell themselves apart."""
+    if frequency is None:
+        frequency = Frequency.WEEKLY if "-W" in key else Frequency.DAILY
+    return digests.period_from_key(frequency, key)
+
+
+def period_counts(
+    model: type[DigestDelivery] | type[ReminderDelivery], period: str
+) -> dict[str, int]:
+    rows = (
+        model._default_manager.filter(period=period)
+        .values("state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {row["state"]: row["n"] for row in rows}
+
+
+def digest_run(
+    *,
+    frequency: str,
+    period_key: str | None = None,
+    dry_run: bool = False,
+    now: datetime.datetime | None = None,
+) -> RunSummary:
+    """
+    Send one period's digests to every active subscription of ``frequency``.
+
+    Subscriptions are walked by id in chunks of ``ATLAS_DIGEST_CHUNK_SIZE``; each
+    chunk becomes one task, enqueued once the current transaction commits. The
+    ledger makes a second run of the same period send nothing twice. A dry run
+    builds each digest still owed and counts, sending nothing.
+    """
+    from initiatives.tasks import send_digest_chunk
+
+    # By default the period that ended last: a run at 06:00 sends yesterday's (or last week's).
+    period = (
+        period_of(period_key, frequency)
+        if period_key
+        else digests.period_for(frequency, now or timezone.now())
+    )
+    summary = RunSummary(kind=f"{frequency} digests", period=period.key, dry_run=dry_run)
+    subscriptions_ = active_subscriptions(frequency)
+    for ids in _keyset(subscriptions_, settings.ATLAS_DIGEST_CHUNK_SIZE):
+        summary.recipients += len(ids)
+        if dry_run:
+            _dry_run_chunk(ids, period, summary)
+            continue
+        summary.chunks += 1
+        _on_commit(partial(send_digest_chunk.apply_async, (ids, frequency, period.key)))
+    if not dry_run:
+        summary.ledger = period_counts(DigestDelivery, period.key)
+    return summary
+
+
+def _dry_run_chunk(ids: list[int], period: digests.Period, summary: RunSummary) -> None:
+    done = set(
+        DigestDelivery.objects.filter(subscription_id__in=ids, period=period.key)
+        .exclude(state=DeliveryState.PENDING)
+        .values_list("subscription_id", flat=True)
+    )
+    owed = list(Subscription.objects.filter(pk__in=ids).exclude(pk__in=done))
+    summary.already += len(done)
+    for digest in _digests(owed, period).values():
+        if digest.is_empty:
+            summary.empty += 1
+        else:
+            summary.would_send += 1
+
+
+def _digests(owed: list[Subscription], period: digests.Period) -> dict[int, digests.Digest]:
+    built = digests.build_digests_for(owed, period)
+    return {subscription.pk: digest for subscription, digest in zip(owed, built, strict=True)}
+
+
+def deliver_digests(
+    *,
+    subscription_ids: list[int],
+    period_key: str,
+    frequency: str | None = None,
+    mailer: Mailer | None = None,
+) -> Tally:
+    """
+    Send ``period_key``'s digest to each of ``subscription_ids`` that is still owed one.
+
+    Cancelled and unconfirmed subscriptions are skipped. Digests are built for the
+    whole batch at once (the period's changes are read once); each is then sent
+    under its own ledger row.
+    """
+    from initiatives.tasks import send_digest
+
+    own = mailer is None
+    mailer = mailer or Mailer()
+    tally = Tally()
+    period = period_of(period_key, frequency)
+    # A subscription that changed its frequency since the run waits for its new one.
+    owed = list(
+        active_subscriptions(frequency or period.frequency)
+        .filter(pk__in=subscription_ids)
+        .order_by("pk")
+    )
+    for _skipped in range(len(set(subscription_ids)) - len(owed)):
+        tally.add(SKIPPED)
+    pending = _pending_rows(owed, period.key)
+    built = _digests([s for s in owed if s.pk in pending], period)
+    try:
+        for subscription in owed:
+            row_pk = pending.get(subscription.pk)
+            if row_pk is None:
+                tally.add(SKIPPED)
+                continue
+            digest = built[subscription.pk]
+            tally.add(
+                _deliver(
+                    DigestDelivery,
+                    row_pk,
+                    mailer=mailer,
+                    compose=partial(_compose_digest, subscription, digest),
+                    retry=partial(_later, send_digest, (subscription.pk, period.key)),
+                )
+            )
+    finally:
+        if own:
+            mailer.close()
+    return tally
+
+
+def _pending_rows(owed: list[Subscription], period_key: str) -> dict[int, int]:
+    """Ledger rows of ``owed`` for the period, created as needed: subscription id → row id."""
+    existing = {
+        subscription_id: (pk, state)
+        for pk, subscription_id, state in DigestDelivery.objects.filter(
+            subscription__in=owed, period=period_key
+        ).values_list("pk", "subscription_id", "state")
+    }
+    missing = [s for s in owed if s.pk not in existing]
+    if missing:
+        # ignore_conflicts: a concurrent run may have created some of them; they are read back.
+        DigestDelivery.objects.bulk_create(
+            [DigestDelivery(subscription=s, period=period_key) for s in missing],
+            ignore_conflicts=True,
+        )
+        for pk, subscription_id, state in DigestDelivery.objects.filter(
+            subscription__in=missing, period=period_key
+        ).values_list("pk", "subscription_id", "state"):
+            existing[subscription_id] = (pk, state)
+    return {
+        subscription_id: pk
+        for subscription_id, (pk, state) in existing.items()
+        if state == DeliveryState.PENDING
+    }
+
+
+def _compose_digest(
+    subscription: Subscription, digest: digests.Digest
+) -> EmailMultiAlternatives | None:
+    # The subscription may have been cancelled since the batch was read.
+    current = Subscription.objects.filter(pk=subscription.pk).only("confirmed_at", "cancelled_at")
+    if not any(s.is_active for s in current) or digest.is_empty:
+        return None
+    with translation.override(digest.language):
+        content = digests.render_digest(
+            digest,
+            subscription=subscription,
+            unsubscribe_url=subscriptions.unsubscribe_url(subscription),
+            manage_url=subscriptions.manage_url(subscription.email, subscription.language),
+        )
+        headers = dict(subscriptions.list_unsubscribe_headers(subscription))
+    return _message(
+        to=subscription.email,
+        subject=content.subject,
+        text=content.text,
+        html=content.html,
+        headers=headers,
+    )
+
+
+def deliver_digest(*, subscription_id: int, period_key: str) -> str:
+    """Send one subscription's digest for the period if still owed (the retry path)."""
+    tally = deliver_digests(subscription_ids=[subscription_id], period_key=period_key)
+    return next(iter(tally.counts), SKIPPED)
+
+
+# ------------------------------------------------------------------------------
+# Reminders to council members
+# ------------------------------------------------------------------------------
+
+
+def _reminder_period_key(frequency: str, moment: datetime.datetime) -> str:
+    return reminders.reminder_period_for(frequency, moment).key
+
+
+def reminder_recipients(*, now: datetime.datetime | None = None) -> list[tuple[int, str]]:
+    """
+    Council members owed a reminder for the period containing ``now``, with that
+    period's key: (user id, period key). Members with no preference get weekly ones;
+    those who chose "never" get none, and so do accounts without an address.
+    """
+    now = now or timezone.now()
+    user_model = get_user_model()
+    members = (
+        user_model._default_manager.filter(
+            is_active=True,
+            pk__in=CouncilMembership.objects.values("user_id"),
+        )
+        .exclude(email="")
+        .order_by("pk")
+    )
+    preferences = dict(
+        ReminderPreference.objects.filter(user__in=members).values_list("user_id", "frequency")
+    )
+    recipients = []
+    for user_id in members.values_list("pk", flat=True):
+        frequency = preferences.get(user_id, ReminderPreference.Frequency.WEEKLY)
+        if frequency == ReminderPreference.Frequency.NEVER:
+            continue
+        recipients.append((user_id, _reminder_period_key(frequency, now)))
+    return recipients
+
+
+def reminder_run(*, dry_run: bool = False, now: datetime.datetime | None = None) -> RunSummary:
+    """
+    Remind each council member whose preference makes this run theirs.
+
+    Runs daily; a weekly member's ledger row for the week makes the later runs of
+    that week send nothing more. A dry run builds the reminders and counts.
+    """
+    from council.tasks import send_reminder_chunk
+
+    now = now or timezone.now()
+    owed = reminder_recipients(now=now)
+    summary = RunSummary(kind="reminders", period=f"{now:%Y-%m-%d}", dry_run=dry_run)
+    summary.recipients = len(owed)
+    size = settings.ATLAS_DIGEST_CHUNK_SIZE
+    for start in range(0, len(owed), size):
+        chunk = owed[start : start + size]
+        if dry_run:
+            _dry_run_reminders(chunk, now, summary)
+            continue
+        summary.chunks += 1
+        _on_commit(partial(send_reminder_chunk.apply_async, ([list(pair) for pair in chunk],)))
+    if not dry_run:
+        periods = {period for _user, period in owed}
+        ledger: dict[str, int] = {}
+        for period in periods:
+            for state, n in period_counts(ReminderDelivery, period).items():
+                ledger[state] = ledger.get(state, 0) + n
+        summary.ledger = ledger
+    return summary
+
+
+def _dry_run_reminders(
+    chunk: list[tuple[int, str]], now: datetime.datetime, summary: RunSummary
+) -> None:
+    user_model = get_user_model()
+    users = user_model._default_manager.in_bulk([user_id for user_id, _period in chunk])
+    for user_id, period in chunk:
+        if (
+            ReminderDelivery.objects.filter(user_id=user_id, period=period)
+            .exclude(state=DeliveryState.PENDING)
+            .exists()
+        ):
+            summary.already += 1
+        elif reminders.build_reminder(user=users[user_id], now=now).is_empty:
+            summary.empty += 1
+        else:
+            summary.would_send += 1
+
+
+def deliver_reminders(*, pairs: Iterable[tuple[int, str]], mailer: Mailer | None = None) -> Tally:
+    """Send each (user id, period key) its reminder if still owed."""
+    from council.tasks import send_reminder
+
+    own = mailer is None
+    mailer = mailer or Mailer()
+    tally = Tally()
+    pairs = list(pairs)
+    user_model = get_user_model()
+    users = user_model._default_manager.in_bulk([user_id for user_id, _period in pairs])
+    languages = dict(
+        ReminderPreference.objects.filter(user_id__in=users).values_list("user_id", "language")
+    )
+    try:
+        for user_id, period in pairs:
+            user = users.get(user_id)
+            if user is None or not user.is_active or not getattr(user, "email", ""):
+                tally.add(SKIPPED)
+                continue
+            row = _reminder_row(user_id, period)
+            if row.state != DeliveryState.PENDING:
+                tally.add(SKIPPED)
+                continue
+            language = languages.get(user_id, settings.LANGUAGE_CODE)
+            tally.add(
+                _deliver(
+                    ReminderDelivery,
+                    row.pk,
+                    mailer=mailer,
+                    compose=partial(_compose_reminder, user, language),
+                    retry=partial(_later, send_reminder, (user_id, period)),
+                )
+            )
+    finally:
+        if own:
+            mailer.close()
+    return tally
+
+
+def _reminder_row(user_id: int, period: str) -> ReminderDelivery:
+    try:
+        row, _created = ReminderDelivery.objects.get_or_create(user_id=user_id, period=period)
+    except IntegrityError:
+        row = ReminderDelivery.objects.get(user_id=user_id, period=period)
+    return row
+
+
+def _compose_reminder(user: AbstractBaseUser, language: str) -> EmailMultiAlternatives | None:
+    reminder = reminders.build_reminder(user=user, now=timezone.now())
+    if reminder.is_empty:
+        return None
+    content = reminders.render_reminder(reminder, user=user, language=language)
+    return _message(
+        to=user.email,  # type: ignore[attr-defined]
+        subject=content.subject,
+        text=content.text,
+        html=content.html,
+    )
