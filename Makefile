@@ -79,3 +79,12 @@ check: lint typecheck ## Every static check CI runs
 
 clean: ## Remove the environment and local database
 	rm -rf $(VENV) db.sqlite3 staticfiles node_modules
+
+.PHONY: backup restore
+
+backup: install ## Dump the PostgreSQL database (pg_dump -Fc) to FILE, or to a dated file
+	$(PY) manage.py backup_database $(if $(FILE),--output "$(FILE)")
+
+restore: install ## Restore FILE=archive into the (empty) PostgreSQL database, in one transaction
+	@test -n "$(FILE)" || { echo 'Usage: make restore FILE=atlas.dump' >&2; exit 2; }
+	$(PY) manage.py restore_database "$(FILE)"

@@ -37,6 +37,7 @@ from council.models import (
     CoalitionMembership,
     CouncilMembership,
     Organization,
+    ReminderDelivery,
 )
 
 
@@ -570,3 +571,91 @@ class ApiKeyAdmin(AtlasAdmin):
             % {"count": revoked},
             messages.SUCCESS,
         )
+
+
+# ------------------------------------------------------------------------------
+# Delivery ledgers
+# ------------------------------------------------------------------------------
+
+
+class DeliveryLedgerAdmin(AtlasAdmin):
+    """
+    A delivery ledger, for Atlas staff: each row's state, attempts and last error,
+    with counts per state beside the filter (failed ones first to look at).
+
+    Rows are written by the delivery code alone: existing ones are read-only, and
+    failed ones can be sent again with the "retry" action.
+    """
+
+    list_filter: tuple[str, ...] = ("state",)
+    show_facets = admin.ShowFacets.ALWAYS
+    actions = ("retry",)
+    shown_fields: tuple[str, ...] = ()
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
+        queryset: models.QuerySet[Any] = super().get_queryset(request)
+        # Addresses and errors are staff business; council members see an empty list.
+        if permissions.is_atlas_staff(request.user):
+            return queryset
+        return queryset.none()
+
+    # Ledger rows keep no history of their own: Django's admin log stands in for it.
+    object_history_template = "admin/object_history.html"
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response: HttpResponse = admin.ModelAdmin.history_view(
+            self, request, object_id, extra_context
+        )
+        return response
+
+    add_fields: tuple[str, ...] = ()
+
+    def get_fields(self, request: HttpRequest, obj: models.Model | None = None) -> Any:
+        return self.add_fields if obj is None else self.shown_fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: models.Model | None = None) -> Any:
+        return () if obj is None else self.shown_fields
+
+    @admin.action(description=_("Send the selected failed deliveries again"))
+    def retry(self, request: HttpRequest, queryset: models.QuerySet[Any]) -> None:
+        from initiatives.delivery import retry_failed
+
+        if not permissions.is_atlas_staff(request.user):
+            raise PermissionDenied
+        count = retry_failed(queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d failed delivery handed to the workers again.",
+                "%(count)d failed deliveries handed to the workers again.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(ReminderDelivery)
+class ReminderDeliveryAdmin(DeliveryLedgerAdmin):
+    list_display = ("user", "period", "state", "attempts", "last_error", "sent_at", "created_at")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "user__email", "period")
+    raw_id_fields = ("user",)
+    add_fields = ("user", "period", "state")
+    shown_fields = (
+        "user",
+        "period",
+        "state",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+    )

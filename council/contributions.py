@@ -22,7 +22,6 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, models, transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -36,6 +35,7 @@ from cities.models import Jurisdiction
 from council import permissions
 from council.models import Contribution
 from initiatives.models import ContentLanguage, Initiative, PublicationState
+from initiatives.outbox import outbox_email
 from initiatives.services import save_with_history
 
 CONFIRM_SALT = "council.contributions.confirm"
@@ -109,15 +109,13 @@ def _send_confirmation(contribution: Contribution, link: str) -> None:
             "days": settings.ATLAS_CONTRIBUTION_CONFIRM_DAYS,
         }
         subject = render_to_string("emails/contribution_confirm_subject.txt", context)
-        message = EmailMultiAlternatives(
-            subject=" ".join(subject.split()),
+        outbox_email(
+            kind="contribution_confirm",
+            to=contribution.email,
+            subject=subject,
             body=render_to_string("emails/contribution_confirm.txt", context),
-            to=[contribution.email],
+            html=render_to_string("emails/contribution_confirm.html", context),
         )
-        message.attach_alternative(
-            render_to_string("emails/contribution_confirm.html", context), "text/html"
-        )
-    message.send()
 
 
 # ------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from urllib.parse import urljoin
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, models, transaction
 from django.http import Http404
 from django.template.loader import render_to_string
@@ -27,6 +26,7 @@ from cities.models import Jurisdiction
 from council import permissions
 from council.contributions import site_language
 from council.models import CouncilMembership, Invitation
+from initiatives.outbox import outbox_email
 from initiatives.services import delete_with_history
 
 Role = CouncilMembership.Role
@@ -130,13 +130,13 @@ def _send_invitation(invitation: Invitation, link: str, language: str) -> None:
             "days": settings.ATLAS_INVITATION_DAYS,
         }
         subject = render_to_string("emails/invitation_subject.txt", context)
-        message = EmailMultiAlternatives(
-            subject=" ".join(subject.split()),
+        outbox_email(
+            kind="invitation",
+            to=invitation.email,
+            subject=subject,
             body=render_to_string("emails/invitation.txt", context),
-            to=[invitation.email],
+            html=render_to_string("emails/invitation.html", context),
         )
-        message.attach_alternative(render_to_string("emails/invitation.html", context), "text/html")
-    message.send()
 
 
 @transaction.atomic

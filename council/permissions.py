@@ -181,13 +181,29 @@ def can_view_audit_log(user: AnyUser | None, jurisdiction: Jurisdiction) -> bool
     return can_view_unpublished(user, jurisdiction)
 
 
+def can_change_in_place(user: AnyUser | None, obj: models.Model) -> bool:
+    """
+    Change the stored ``obj`` at once, as the admin does, with no review step.
+
+    A record the public sees (or one waiting for review) changed in place is edited
+    and published in one go, so it takes both rights: a chair, or an editor who also
+    reviews there. An editor's changes to it wait in a revision instead. On a draft,
+    or on records without a publication state, an editor will do.
+    """
+    state = getattr(obj, "publication_state", None)
+    if state in ("published", "review"):
+        return can_edit(user, obj) and can_review(user, obj)
+    return can_edit(user, obj)
+
+
 def can_restore(user: AnyUser | None, obj: models.Model) -> bool:
     """
     Put back an earlier version of ``obj``.
 
-    A restore applies at once, without review, so on a record the public sees
-    (or one waiting for review) it takes a reviewer; on a draft, or on records
-    without a publication state, an editor will do.
+    A restore applies at once, without review, so on a record the public sees (or one
+    waiting for review) it takes a reviewer: putting back what was once published is
+    a reviewer's call. On a draft, or on records without a publication state, an
+    editor will do.
     """
     state = getattr(obj, "publication_state", None)
     if state in ("published", "review"):

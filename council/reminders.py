@@ -38,7 +38,7 @@ _QUEUE_PAGES = 10
 
 def review_reminder_days() -> int:
     """Days an item waits in the review queue before reviewers are reminded of it."""
-    return int(getattr(settings, "ATLAS_REVIEW_REMINDER_DAYS", 3))
+    return settings.ATLAS_REVIEW_REMINDER_DAYS
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ def _lines(reminder: Reminder) -> dict[str, list[ReminderLine]]:
                 title=f"{milestone.title} ({milestone.initiative.title})",
                 url=_record_url(milestone.initiative),
                 place=milestone.initiative.jurisdiction.name,
-                note=(_("Overdue since %(date)s.") if overdue else _("Due on %(date)s."))
+                note=(_("Overdue: due on %(date)s.") if overdue else _("Due on %(date)s."))
                 % {"date": due},
                 overdue=overdue,
             )

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from council import permissions
-from council.models import ApiKey
+from council.models import ApiKey, ReminderPreference
 
 _PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -118,3 +118,18 @@ def api_key_revoke(*, key: ApiKey, actor: AbstractBaseUser | None) -> ApiKey:
     locked._change_reason = "revoked"  # type: ignore[attr-defined]
     locked.save(update_fields=["revoked_at"])
     return locked
+
+
+@transaction.atomic
+def reminder_preference_set(*, user: User, frequency: str, language: str) -> ReminderPreference:
+    """Say how often ``user`` hears about stale records, due milestones and the review queue."""
+    preference, _created = ReminderPreference.objects.select_for_update().get_or_create(
+        user=user, defaults={"frequency": frequency, "language": language}
+    )
+    if (preference.frequency, preference.language) != (frequency, language):
+        preference.frequency = frequency
+        preference.language = language
+        preference._history_user = user  # type: ignore[attr-defined]
+        preference.full_clean()
+        preference.save(update_fields=["frequency", "language"])
+    return preference

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from council.models import ApiKey
+from council.models import ApiKey, ReminderPreference
 
 # A key lasting longer than this is better made again: a leaked one stays usable that long.
 MAX_KEY_DAYS = 3650
@@ -59,3 +59,18 @@ class ApiKeyForm(forms.Form):
     @property
     def wants_read_only(self) -> bool:
         return "read_only" not in self.fields or bool(self.cleaned_data.get("read_only"))
+
+
+class ReminderPreferenceForm(forms.ModelForm):
+    """How often a council member hears about what needs their attention, and in which language."""
+
+    class Meta:
+        model = ReminderPreference
+        fields = ["frequency", "language"]
+        widgets = {"frequency": forms.RadioSelect, "language": forms.RadioSelect}
+        help_texts = {
+            "frequency": _(
+                "Your stale records, milestones due soon or overdue, and what waits for "
+                "your review."
+            ),
+        }

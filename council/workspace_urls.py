@@ -19,5 +19,6 @@ urlpatterns = [
     re_path(rf"^workflow/{RECORD}/archive/$", views.archive, name="archive"),
     re_path(rf"^workflow/{RECORD}/unarchive/$", views.unarchive, name="unarchive"),
     path("api-keys/", views.api_keys, name="api-keys"),
+    path("reminders/", views.reminder_preferences, name="reminders"),
     path("api-keys/<int:pk>/revoke/", views.api_key_revoke_view, name="api-key-revoke"),
 ]

@@ -18,7 +18,7 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -26,9 +26,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from council import permissions, workspace
 from council.decorators import workspace_view
-from council.models import ApiKey
-from council.services import api_key_create, api_key_revoke, may_hold_write_key
-from council.workspace_forms import ApiKeyForm, ReturnForm
+from council.models import ApiKey, ReminderPreference
+from council.services import (
+    api_key_create,
+    api_key_revoke,
+    may_hold_write_key,
+    reminder_preference_set,
+)
+from council.workspace_forms import ApiKeyForm, ReminderPreferenceForm, ReturnForm
 from initiatives import workflow
 from initiatives.models import Initiative, Plan
 from initiatives.services import initiative_archive, plan_archive
@@ -354,3 +359,30 @@ def api_key_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
         return _forbidden(request, error)
     messages.success(request, _("Key %(prefix)s revoked.") % {"prefix": key.prefix})
     return redirect("council:workspace:api-keys")
+
+
+# ------------------------------------------------------------------------------
+# Reminders
+# ------------------------------------------------------------------------------
+
+
+@workspace_view
+@require_http_methods(["GET", "HEAD", "POST"])
+def reminder_preferences(request: HttpRequest) -> HttpResponse:
+    """How often the member is reminded of stale records, due milestones and the queue."""
+    user = _member(request)
+    current = ReminderPreference.objects.filter(user=user).first() or ReminderPreference(
+        user=user, language=translation.get_language() or "en"
+    )
+    form = ReminderPreferenceForm(request.POST or None, instance=current)
+    if request.method == "POST":
+        if form.is_valid():
+            reminder_preference_set(
+                user=user,
+                frequency=form.cleaned_data["frequency"],
+                language=form.cleaned_data["language"],
+            )
+            messages.success(request, _("Your reminder settings are saved."))
+            return redirect("council:workspace:reminders")
+        return render(request, "council/workspace/reminders.html", {"form": form}, status=400)
+    return render(request, "council/workspace/reminders.html", {"form": form})

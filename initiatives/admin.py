@@ -13,17 +13,20 @@ from django.utils.translation import gettext_lazy as _
 from council import permissions
 from council.admin import (
     AtlasAdmin,
+    DeliveryLedgerAdmin,
     JurisdictionScopedAdmin,
     JurisdictionScopedInline,
     organization_suggestions,
 )
 from initiatives.models import (
+    DigestDelivery,
     FocusArea,
     Indicator,
     Initiative,
     InitiativeLink,
     Measurement,
     Milestone,
+    OutgoingEmail,
     Partnership,
     Plan,
     PublicationState,
@@ -62,7 +65,16 @@ class SectorAdmin(TaxonAdmin):
 
 
 class AuthoredAdmin(JurisdictionScopedAdmin):
-    """Records who created and last changed a plan or initiative."""
+    """
+    Records who created and last changed a plan or initiative.
+
+    The admin saves in place, with no review step, so a record the public sees (or
+    one waiting for review) is changed here only by someone who may publish; an
+    editor changes it in the workspace, where the change waits for review.
+    """
+
+    def can_act(self, user: permissions.AnyUser, obj: models.Model) -> bool:
+        return permissions.can_change_in_place(user, obj)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if not change:
@@ -242,3 +254,57 @@ class IndicatorAdmin(JurisdictionScopedAdmin):
                 Initiative.objects.all(), permissions.editable_jurisdictions(request.user)
             )
         return super().field_choices(request, db_field)
+
+
+# ------------------------------------------------------------------------------
+# Delivery ledgers: what was sent, what failed and why (staff)
+# ------------------------------------------------------------------------------
+
+
+@admin.register(DigestDelivery)
+class DigestDeliveryAdmin(DeliveryLedgerAdmin):
+    list_display = (
+        "subscription",
+        "period",
+        "state",
+        "attempts",
+        "last_error",
+        "sent_at",
+        "created_at",
+    )
+    list_select_related = ("subscription",)
+    search_fields = ("subscription__email", "period")
+    raw_id_fields = ("subscription",)
+    add_fields = ("subscription", "period", "state")
+    shown_fields = (
+        "subscription",
+        "period",
+        "state",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+    )
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(DeliveryLedgerAdmin):
+    """An email added here is sent by the next outbox sweep, like any other owed email."""
+
+    list_display = ("kind", "to", "subject", "state", "attempts", "last_error", "created_at")
+    list_filter = ("state", "kind")
+    search_fields = ("to", "subject")
+    add_fields = ("kind", "to", "subject", "body", "html")
+    shown_fields = (
+        "kind",
+        "to",
+        "subject",
+        "body",
+        "html",
+        "headers",
+        "state",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+    )

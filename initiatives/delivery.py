@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -184,29 +185,14 @@ def _count_attempt(model: LedgerModel, pk: int) -> int | None:
     return attempts
 
 
-def _deliver(
+def _try(
     model: LedgerModel,
     pk: int,
     *,
     mailer: Mailer,
     compose: Callable[[], EmailMultiAlternatives | None],
-    retry: Callable[[float], object],
 ) -> str:
-    """
-    Take ledger row ``pk`` through one try: count it, lock it, compose, send, record.
-
-    ``compose`` returns None when there is nothing to send (an empty digest).
-    ``retry(countdown)`` schedules the next try after a temporary failure.
-    """
-    attempts = _count_attempt(model, pk)
-    if attempts is None:
-        return SKIPPED
-    if attempts > settings.ATLAS_DELIVERY_MAX_ATTEMPTS:
-        model._default_manager.filter(pk=pk, state=DeliveryState.PENDING).update(
-            state=DeliveryState.FAILED,
-            last_error=f"Gave up after {attempts - 1} attempts.",
-        )
-        return FAILED
+    """Lock the pending row, compose, send and record, all in one transaction."""
     outcome = SKIPPED
     with transaction.atomic():
         row: LedgerRow | None = (
@@ -241,6 +227,45 @@ def _deliver(
             row.sent_at = timezone.now()
             row.last_error = ""
             row.save(update_fields=["state", "sent_at", "last_error"])
+    return outcome
+
+
+def _deliver(
+    model: LedgerModel,
+    pk: int,
+    *,
+    mailer: Mailer,
+    compose: Callable[[], EmailMultiAlternatives | None],
+    retry: Callable[[float], object],
+) -> str:
+    """
+    Take ledger row ``pk`` through one try: count it, lock it, compose, send, record.
+
+    ``compose`` returns None when there is nothing to send (an empty digest).
+    ``retry(countdown)`` schedules the next try after a temporary failure.
+    """
+    attempts = _count_attempt(model, pk)
+    if attempts is None:
+        return SKIPPED
+    if attempts > settings.ATLAS_DELIVERY_MAX_ATTEMPTS:
+        model._default_manager.filter(pk=pk, state=DeliveryState.PENDING).update(
+            state=DeliveryState.FAILED,
+            last_error=f"Gave up after {attempts - 1} attempts.",
+        )
+        return FAILED
+    try:
+        outcome = _try(model, pk, mailer=mailer, compose=compose)
+    except SoftTimeLimitExceeded:
+        # The task's time is up: the row stays pending for the next try.
+        raise
+    # Anything but the mail server's answer (a bug, an address Python cannot encode) would
+    # fail the same way again: the row is marked failed for the admin, and the batch goes on.
+    except Exception as error:
+        logger.exception("%s %s could not be sent", model.__name__, pk)
+        model._default_manager.filter(pk=pk, state=DeliveryState.PENDING).update(
+            state=DeliveryState.FAILED, last_error=describe(error)
+        )
+        return FAILED
     if outcome == RETRY:
         countdown = retry_countdown(attempts)
         try:
@@ -333,17 +358,50 @@ def sweep_outbox(*, now: datetime.datetime | None = None) -> int:
         handed += 1
     # Ledger rows are only looked at for a few days: older periods are past telling.
     recent = now - datetime.timedelta(days=8)
-    for subscription_id, period in DigestDelivery.objects.filter(
-        state=DeliveryState.PENDING, created_at__lt=stuck, created_at__gte=recent
-    ).values_list("subscription_id", "period"):
-        send_digest.apply_async((subscription_id, period))
-        handed += 1
-    for user_id, period in ReminderDelivery.objects.filter(
-        state=DeliveryState.PENDING, created_at__lt=stuck, created_at__gte=recent
-    ).values_list("user_id", "period"):
-        send_reminder.apply_async((user_id, period))
-        handed += 1
+    try:
+        for subscription_id, period in DigestDelivery.objects.filter(
+            state=DeliveryState.PENDING, created_at__lt=stuck, created_at__gte=recent
+        ).values_list("subscription_id", "period"):
+            send_digest.apply_async((subscription_id, period))
+            handed += 1
+        for user_id, period in ReminderDelivery.objects.filter(
+            state=DeliveryState.PENDING, created_at__lt=stuck, created_at__gte=recent
+        ).values_list("user_id", "period"):
+            send_reminder.apply_async((user_id, period))
+            handed += 1
+        catch_up_digest_runs(now=now)
+    # The broker went away mid-sweep: the next sweep goes on.
+    except Exception as error:
+        logger.warning("The sweep stopped: %s", error)
     return handed
+
+
+# Beat starts the digest runs at 06:00 UTC, six hours after their period ends. A period
+# still without a single ledger row some time after that was never started (Redis was
+# down at 06:00): the sweep starts it then.
+MISSED_RUN_AFTER = datetime.timedelta(hours=6, minutes=30)
+
+
+def catch_up_digest_runs(*, now: datetime.datetime | None = None) -> list[str]:
+    """
+    Start the runs beat could not: the last ended period of each frequency, if it has
+    active subscribers, is past ``MISSED_RUN_AFTER`` and has no ledger row yet.
+    Returns the keys of the periods started.
+    """
+    now = now or timezone.now()
+    started = []
+    for frequency in Frequency:
+        period = digests.period_for(frequency, now)
+        if now - period.end < MISSED_RUN_AFTER:
+            continue
+        if DigestDelivery.objects.filter(period=period.key).exists():
+            continue
+        if not active_subscriptions(frequency).exists():
+            continue
+        logger.warning("Starting the %s digests of %s, which beat missed.", frequency, period.key)
+        digest_run(frequency=frequency, period_key=period.key)
+        started.append(period.key)
+    return started
 
 
 # ------------------------------------------------------------------------------
@@ -725,3 +783,33 @@ def _compose_reminder(user: AbstractBaseUser, language: str) -> EmailMultiAltern
         text=content.text,
         html=content.html,
     )
+
+
+# ------------------------------------------------------------------------------
+# Operators
+# ------------------------------------------------------------------------------
+
+
+def retry_failed(queryset: models.QuerySet[Any]) -> int:
+    """
+    Put failed deliveries of ``queryset`` back to pending with a fresh attempt count
+    and hand them to the workers once the transaction commits; returns how many.
+    """
+    from council.tasks import send_reminder
+    from initiatives.outbox import dispatch_outgoing
+    from initiatives.tasks import send_digest
+
+    model = queryset.model
+    failed = list(queryset.filter(state=DeliveryState.FAILED).values_list("pk", flat=True))
+    model._default_manager.filter(pk__in=failed, state=DeliveryState.FAILED).update(
+        state=DeliveryState.PENDING, attempts=0
+    )
+    rows = model._default_manager.filter(pk__in=failed)
+    for row in rows:
+        if isinstance(row, OutgoingEmail):
+            _on_commit(partial(dispatch_outgoing, row.pk))
+        elif isinstance(row, DigestDelivery):
+            _on_commit(partial(send_digest.apply_async, (row.subscription_id, row.period)))
+        elif isinstance(row, ReminderDelivery):
+            _on_commit(partial(send_reminder.apply_async, (row.user_id, row.period)))
+    return len(failed)

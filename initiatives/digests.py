@@ -119,21 +119,25 @@ def period_for(frequency: str, moment: datetime.datetime) -> Period:
 def period_from_key(frequency: str, key: str) -> Period:
     """The period a ledger key names; ValueError for a key that names none."""
     freq = _frequency(frequency)
-    if freq == Frequency.DAILY:
-        if not _DAILY_KEY.match(key):
-            raise ValueError(f"Not a day: {key!r}")
-        day = datetime.date.fromisoformat(key)
-    else:
-        match = _WEEKLY_KEY.match(key)
-        if match is None:
-            raise ValueError(f"Not an ISO week: {key!r}")
-        # fromisocalendar refuses week 0 and a week 53 the year does not have.
-        day = datetime.date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    refused = ValueError(f"Not a {freq.value} period key: {key!r}")
+    try:
+        if freq == Frequency.DAILY:
+            if not _DAILY_KEY.match(key):
+                raise refused
+            day = datetime.date.fromisoformat(key)
+        else:
+            match = _WEEKLY_KEY.match(key)
+            if match is None:
+                raise refused
+            # fromisocalendar refuses week 0 and a week 53 the year does not have.
+            day = datetime.date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    except ValueError as error:
+        raise refused from error
     period = _period_starting(
         freq, datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
     )
     if period.key != key:
-        raise ValueError(f"Not a {freq.value} period key: {key!r}")
+        raise refused
     return period
 
 
@@ -165,6 +169,8 @@ class DigestItem:
     url: str
     when: datetime.datetime
     details: str
+    # ``when`` as the subscriber reads it; formatted once per language, not per email.
+    day: str = ""
 
 
 @dataclass(frozen=True)
@@ -411,6 +417,7 @@ def _item_for(change: _Change) -> DigestItem:
             when=change.when,
             details=_("%(milestone)s was due on %(date)s.")
             % {"milestone": milestone.title, "date": _format_date(milestone.due_date)},
+            day=_format_date(milestone.due_date),
         )
     event = change.event
     if event is None:
@@ -452,6 +459,7 @@ def _item_for(change: _Change) -> DigestItem:
         url=url,
         when=change.when,
         details=details,
+        day=_format_date(change.when.astimezone(datetime.UTC).date()),
     )
 
 

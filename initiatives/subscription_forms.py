@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from council.contribution_forms import HoneypotMixin
 from initiatives import subscriptions
-from initiatives.models import Frequency
+from initiatives.models import Frequency, Subscription
 
 
 class TargetsField(forms.Field):
@@ -42,7 +42,9 @@ class TargetsField(forms.Field):
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, list | tuple):
-            return [item.ref if isinstance(item, subscriptions.TargetSpec) else item for item in value]
+            return [
+                item.ref if isinstance(item, subscriptions.TargetSpec) else item for item in value
+            ]
         return value
 
 
@@ -71,7 +73,7 @@ class SubscribeForm(_SettingsFields, HoneypotMixin):
 class SubscriptionSettingsForm(_SettingsFields):
     """Frequency and language of one subscription, on the manage pages."""
 
-    def __init__(self, *args: Any, subscription: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, subscription: Subscription | None = None, **kwargs: Any) -> None:
         # A prefix per subscription keeps ids unique on a page that lists several.
         if subscription is not None:
             kwargs.setdefault("prefix", f"s{subscription.pk}")

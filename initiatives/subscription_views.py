@@ -200,7 +200,13 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         status = 400
     else:
         refs = request.GET.getlist("target")
-        form = SubscribeForm(initial={"target": refs, "language": _page_language()})
+        form = SubscribeForm(
+            initial={
+                "target": refs,
+                "language": _page_language(),
+                "email": getattr(request.user, "email", ""),
+            }
+        )
         try:
             followed = subscriptions.targets_from_refs(refs)
             problems = {}
@@ -329,7 +335,10 @@ def manage_action(request: HttpRequest, token: str, action: str, pk: int) -> Htt
     )
 
 
-def _mine(request: HttpRequest) -> tuple[list[Subscription], Callable[[str, dict[str, object]], str]]:
+_UrlFor = Callable[[str, dict[str, object]], str]
+
+
+def _mine(request: HttpRequest) -> tuple[list[Subscription], _UrlFor]:
     if not isinstance(request.user, User):
         raise PermissionDenied
     rows = list(subscriptions.subscriptions_for_user(user=request.user))

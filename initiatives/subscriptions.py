@@ -1,5 +1,5 @@
 """
-Subscriptions by email: double opt-in, signed links to manage and to leave, one digest per frequency.
+Subscriptions by email: double opt-in, signed links to manage and leave, one digest per frequency.
 
 A request stores an unconfirmed subscription and emails a confirmation link;
 nothing else is ever sent to it until the link's button is pressed. On
@@ -151,11 +151,11 @@ def site_language(language: str | None) -> str:
 
 
 def confirm_days() -> int:
-    return int(getattr(settings, "ATLAS_SUBSCRIPTION_CONFIRM_DAYS", 7))
+    return settings.ATLAS_SUBSCRIPTION_CONFIRM_DAYS
 
 
 def _per_hour() -> int:
-    return int(getattr(settings, "ATLAS_SUBSCRIPTIONS_PER_HOUR", 10))
+    return settings.ATLAS_SUBSCRIPTIONS_PER_HOUR
 
 
 def _history(record: models.Model, actor: AbstractBaseUser | None, reason: str) -> None:
@@ -317,9 +317,7 @@ def list_unsubscribe_headers(subscription: Subscription) -> dict[str, str]:
     }
 
 
-def _payload(
-    token: str, *, salt: str, max_age: datetime.timedelta | None = None
-) -> dict[str, Any]:
+def _payload(token: str, *, salt: str, max_age: datetime.timedelta | None = None) -> dict[str, Any]:
     try:
         if max_age is None:
             payload = signing.Signer(salt=salt).unsign_object(token)
@@ -336,9 +334,7 @@ def _payload(
 
 def subscription_from_confirmation_token(*, token: str) -> Subscription:
     """The subscription a confirmation link names; TokenInvalid when the link is bad."""
-    payload = _payload(
-        token, salt=CONFIRM_SALT, max_age=datetime.timedelta(days=confirm_days())
-    )
+    payload = _payload(token, salt=CONFIRM_SALT, max_age=datetime.timedelta(days=confirm_days()))
     pk = payload.get("s")
     subscription = Subscription.objects.filter(pk=pk).first() if isinstance(pk, int) else None
     if subscription is None:
@@ -469,12 +465,14 @@ def _add_targets(
 
 
 def _field_for(kind: str) -> str:
-    return {
+    """The foreign key of SubscriptionTarget that holds a target of ``kind``."""
+    fields: dict[str, str] = {
         Kind.JURISDICTION: "jurisdiction",
         Kind.INITIATIVE: "initiative",
         Kind.FOCUS_AREA: "focus_area",
         Kind.ORGANIZATION: "organization",
-    }[kind]
+    }
+    return fields[kind]
 
 
 def _send_confirmation(subscription: Subscription) -> None:
@@ -514,7 +512,7 @@ def _create_subscription(
         email=normalise_email(email),
         language=language,
         frequency=frequency,
-        user=user,
+        user=user,  # type: ignore[misc]
         confirmed_at=timezone.now() if confirmed else None,
     )
     subscription.full_clean()

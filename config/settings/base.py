@@ -136,6 +136,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Above BRPOP's own 1-second wait, so an idle consumer is not taken for a dead one.
     "socket_timeout": 3,
     "retry_on_timeout": False,
+    # Publishing does not wait for Redis to come back: it fails at once, and what it
+    # carried waits in the database (the outbox, the ledgers) for the sweep. The worker's
+    # own connection keeps retrying (CELERY_BROKER_CONNECTION_MAX_RETRIES).
+    "max_retries": 0,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -331,6 +335,12 @@ ATLAS_CONTRIBUTIONS_PER_HOUR = env.int("ATLAS_CONTRIBUTIONS_PER_HOUR", default=5
 ATLAS_CONTRIBUTION_CONFIRM_DAYS = env.int("ATLAS_CONTRIBUTION_CONFIRM_DAYS", default=7)
 # How long a chair's invitation to join a council stays valid.
 ATLAS_INVITATION_DAYS = env.int("ATLAS_INVITATION_DAYS", default=14)
+# Subscribing: how many requests one address may send per hour, and how long the
+# confirmation link works.
+ATLAS_SUBSCRIPTIONS_PER_HOUR = env.int("ATLAS_SUBSCRIPTIONS_PER_HOUR", default=10)
+ATLAS_SUBSCRIPTION_CONFIRM_DAYS = env.int("ATLAS_SUBSCRIPTION_CONFIRM_DAYS", default=7)
+# Reminders mention review-queue items that have waited longer than this.
+ATLAS_REVIEW_REMINDER_DAYS = env.int("ATLAS_REVIEW_REMINDER_DAYS", default=3)
 # The site's public address, for links in emails written by workers, away from any request.
 ATLAS_SITE_URL: str = env("ATLAS_SITE_URL", default="http://127.0.0.1:8000")
 # Guards commands that must never run against a live deployment (seed_demo).

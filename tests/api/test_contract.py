@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import cache
-from jsonschema import Draft4Validator, FormatChecker  # type: ignore[import-untyped]
+from jsonschema import Draft4Validator, FormatChecker
 from rest_framework.test import APIClient
 
 from initiatives.models import FocusArea, Initiative

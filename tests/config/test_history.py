@@ -13,9 +13,7 @@ pytestmark = pytest.mark.django_db
 DOMAIN_APPS = ("cities", "initiatives", "council")
 # Logs and ledgers: an event is written once; a delivery row only moves from
 # pending to sent or failed, and keeps its own attempts and errors.
-APPEND_ONLY = frozenset(
-    {"ChangeEvent", "DigestDelivery", "OutgoingEmail", "ReminderDelivery"}
-)
+APPEND_ONLY = frozenset({"ChangeEvent", "DigestDelivery", "OutgoingEmail", "ReminderDelivery"})
 
 
 def domain_models() -> list[type[models.Model]]:

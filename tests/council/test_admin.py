@@ -42,6 +42,8 @@ pytestmark = pytest.mark.django_db
 # Helpers
 # ------------------------------------------------------------------------------
 
+DRAFT = PublicationState.DRAFT
+
 
 def make_focus_area() -> FocusArea:
     """A focus area; tests.factories has no factory for taxonomies."""
@@ -159,8 +161,10 @@ def test_posting_to_other_jurisdictions_object_changes_nothing(client, atlas_map
 
 
 def test_state_editor_can_save_city_initiative(client, atlas_map, illinois_editor):
-    """The Illinois editor opens and saves a Chicago initiative, which lies below Illinois."""
-    initiative = InitiativeFactory.create(jurisdiction=atlas_map.chicago, title="Chicago Wi-Fi")
+    """The Illinois editor opens and saves a Chicago draft, which lies below Illinois."""
+    initiative = InitiativeFactory.create(
+        jurisdiction=atlas_map.chicago, title="Chicago Wi-Fi", publication_state=DRAFT
+    )
     client = logged_in(client, illinois_editor)
     page = client.get(change_url(initiative))
     assert page.status_code == 200
@@ -171,6 +175,27 @@ def test_state_editor_can_save_city_initiative(client, atlas_map, illinois_edito
     initiative.refresh_from_db()
     assert initiative.title == "Wi-Fi for all"
     assert initiative.updated_by == illinois_editor
+
+
+@pytest.mark.parametrize("state", [PublicationState.PUBLISHED, PublicationState.REVIEW])
+def test_editor_cannot_change_what_the_public_sees_in_place(
+    client, atlas_map, chicago_editor, state
+):
+    """
+    The admin saves with no review step: an editor's change to a published record (or one
+    in review) goes through the workspace instead, where it waits for a reviewer.
+    """
+    initiative = InitiativeFactory.create(
+        jurisdiction=atlas_map.chicago, title="Chicago Wi-Fi", publication_state=state
+    )
+    editor = logged_in(client, chicago_editor)
+    page = editor.get(change_url(initiative))
+    assert page.status_code == 200
+    assert not page.context["has_change_permission"]
+    response = editor.post(change_url(initiative), {"title": "Unreviewed", "slug": "x"})
+    assert response.status_code == 403
+    initiative.refresh_from_db()
+    assert initiative.title == "Chicago Wi-Fi"
 
 
 def test_reviewer_cannot_save_initiative_above_their_city(client, atlas_map, chicago_reviewer):
@@ -382,8 +407,8 @@ def test_editor_adds_jurisdictions_below_their_own_only(client, atlas_map, chica
 
 
 def test_editor_can_delete_own_city_initiative(client, atlas_map, chicago_editor):
-    """The Chicago editor deletes a Chicago initiative together with its indicators."""
-    initiative = InitiativeFactory.create(jurisdiction=atlas_map.chicago)
+    """The Chicago editor deletes a Chicago draft together with its indicators."""
+    initiative = InitiativeFactory.create(jurisdiction=atlas_map.chicago, publication_state=DRAFT)
     IndicatorFactory.create(initiative=initiative)
     url = admin_url("initiatives_initiative_delete", initiative.pk)
 
@@ -410,7 +435,9 @@ def save_unchanged_but(client: Client, obj: Model, **changes: Any) -> None:
     ("make", "changes"),
     [
         (
-            lambda atlas_map: InitiativeFactory.create(jurisdiction=atlas_map.chicago),
+            lambda atlas_map: InitiativeFactory.create(
+                jurisdiction=atlas_map.chicago, publication_state=DRAFT
+            ),
             {"title": "Wi-Fi for all"},
         ),
         (lambda atlas_map: atlas_map.chicago, {"population": "2746388"}),
@@ -437,7 +464,7 @@ def test_admin_save_records_one_history_row_by_the_acting_user(
 
 def test_inline_milestone_edit_records_milestone_history(client, atlas_map, chicago_editor):
     """Editing a milestone inline on its initiative leaves a milestone history row by the editor."""
-    initiative = InitiativeFactory.create(jurisdiction=atlas_map.chicago)
+    initiative = InitiativeFactory.create(jurisdiction=atlas_map.chicago, publication_state=DRAFT)
     milestone = MilestoneFactory.create(initiative=initiative, title="Pilot")
     before = milestone.history.count()
 
@@ -453,7 +480,7 @@ def test_inline_milestone_edit_records_milestone_history(client, atlas_map, chic
 
 def test_inline_milestone_added_by_editor(client, atlas_map, chicago_editor):
     """A milestone added inline is created with a history row credited to the editor."""
-    initiative = InitiativeFactory.create(jurisdiction=atlas_map.chicago)
+    initiative = InitiativeFactory.create(jurisdiction=atlas_map.chicago, publication_state=DRAFT)
 
     save_unchanged_but(
         logged_in(client, chicago_editor),

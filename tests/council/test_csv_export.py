@@ -146,7 +146,9 @@ def test_an_edited_export_updates_what_changed(atlas_map, chicago_editor, chicag
     # "tricky" is published: the public keeps the old budget until a reviewer publishes.
     tricky = Initiative.objects.get(slug="tricky")
     assert tricky.budget_amount == Decimal("2500000.50")
-    assert open_revision(tricky).data["fields"]["budget_amount"] == "3000000.00"
+    revision = open_revision(tricky)
+    assert revision is not None
+    assert revision.data["fields"]["budget_amount"] == "3000000.00"
 
 
 def test_a_reviewer_may_export_drafts_included(client, atlas_map, chicago_reviewer,

@@ -300,6 +300,7 @@ def test_a_draft_slug_taken_meanwhile_is_retried(reviewer_client, atlas_map, mon
     contribution.refresh_from_db()
     assert contribution.state == Contribution.State.ACCEPTED
     assert tried[0] == "open-data-portal"
+    assert contribution.draft is not None
     assert contribution.draft.slug == tried[1]
     assert tried[1].startswith("open-data-portal-")
     assert tried[1] != tried[0]
@@ -321,6 +322,7 @@ def test_a_slug_found_taken_by_validation_is_retried(reviewer_client, atlas_map,
     response = reviewer_client.post(f"/en/council/moderation/{contribution.pk}/accept/")
     assert response.status_code == 302
     contribution.refresh_from_db()
+    assert contribution.draft is not None
     assert contribution.draft.slug.startswith("open-data-portal-")
 
 

@@ -111,3 +111,24 @@ def test_many_questions_cost_one_query(illinois_editor, atlas_map, django_assert
     with django_assert_num_queries(1):
         results = [permissions.can_edit(illinois_editor, j) for j in targets * 5]
     assert results[:4] == [True, True, False, True]
+
+
+@pytest.mark.parametrize(
+    ("state", "editor", "reviewer", "chair"),
+    [
+        ("draft", True, False, True),
+        ("review", False, False, True),
+        ("published", False, False, True),
+        ("archived", True, False, True),
+    ],
+)
+def test_changing_in_place_what_the_public_sees_takes_both_rights(
+    atlas_map, chicago_editor, chicago_reviewer, chicago_chair, state, editor, reviewer, chair
+):
+    from council.permissions import can_change_in_place
+    from tests.factories import InitiativeFactory
+
+    initiative = InitiativeFactory.create(jurisdiction=atlas_map.chicago, publication_state=state)
+    assert can_change_in_place(chicago_editor, initiative) is editor
+    assert can_change_in_place(chicago_reviewer, initiative) is reviewer
+    assert can_change_in_place(chicago_chair, initiative) is chair

@@ -67,6 +67,7 @@ def event(
     organization: Organization | None = None,
     **details: Any,
 ) -> ChangeEvent:
+    """A change event; ``details`` as the code that records it writes them."""
     record = initiative or plan
     if jurisdiction is None:
         assert record is not None
@@ -79,7 +80,7 @@ def event(
         initiative=initiative,
         plan=plan,
         organization=organization,
-        details=details,
+        details=details.pop("details", details),
         occurred_at=when,
     )
 

@@ -90,15 +90,17 @@ def test_keys_round_trip(frequency: str, key: str) -> None:
     ],
 )
 def test_bad_keys_are_refused(frequency: str, key: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(
+        ValueError, match=r"Not a (daily|weekly) period key|Unknown digest frequency"
+    ):
         period_from_key(frequency, key)
 
 
 def test_a_naive_moment_is_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="aware"):
         period_for("daily", datetime.datetime(2026, 11, 27, 12))  # noqa: DTZ001
 
 
 def test_an_unknown_frequency_is_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Unknown digest frequency"):
         period_for("hourly", datetime.datetime(2026, 11, 27, tzinfo=UTC))

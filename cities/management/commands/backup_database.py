@@ -9,7 +9,7 @@ environment variables so the password never shows in a process list.
 import datetime
 import os
 import shutil
-import subprocess  # noqa: S404 - runs pg_dump and pg_restore, found on PATH, with no shell.
+import subprocess
 import sys
 import time
 from argparse import ArgumentParser
@@ -127,9 +127,7 @@ class Command(BaseCommand):
             partial.replace(output)
         finally:
             partial.unlink(missing_ok=True)
-        entries = sum(
-            1 for line in listing.stdout.decode().splitlines() if line and line[0] != ";"
-        )
+        entries = sum(1 for line in listing.stdout.decode().splitlines() if line and line[0] != ";")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Backed up database {name} to {output}: {output.stat().st_size:,} bytes, "

@@ -47,7 +47,7 @@ def _read(path: Path) -> tuple[list[_Row], list[str]]:
     rows: list[_Row] = []
     errors: list[str] = []
     languages = {code for code, _name in settings.LANGUAGES}
-    max_rows = int(getattr(settings, "ATLAS_IMPORT_MAX_ROWS", 20_000))
+    max_rows = settings.ATLAS_IMPORT_MAX_ROWS
     with path.open(encoding="utf-8-sig", newline="") as file:
         reader = csv.DictReader(file)
         header = [name.strip().lower() for name in reader.fieldnames or []]

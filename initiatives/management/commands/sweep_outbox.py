@@ -1,4 +1,4 @@
-"""``manage.py sweep_outbox``: hand over now what waited for the broker, as beat does each minute."""
+"""``manage.py sweep_outbox``: hand over what waited for the broker, as beat does each minute."""
 
 from typing import Any
 
