@@ -168,10 +168,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _require_some_review_role(user: permissions.AnyUser) -> None:
-    if not (
-        permissions.is_atlas_staff(user)
-        or any(m.role in permissions.REVIEW_ROLES for m in permissions.memberships(user))
-    ):
+    if not permissions.reviews_somewhere(user):
         raise PermissionDenied(_("Only reviewers and chairs moderate contributions."))
 
 

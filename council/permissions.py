@@ -172,6 +172,11 @@ can_submit = can_edit
 can_publish = can_review
 
 
+def reviews_somewhere(user: AnyUser | None) -> bool:
+    """Whether the user reviews anywhere: who the review and moderation queues are for."""
+    return is_atlas_staff(user) or any(m.role in REVIEW_ROLES for m in memberships(user))
+
+
 def can_moderate(user: AnyUser | None, jurisdiction: Jurisdiction) -> bool:
     """Accept or reject the public's suggestions and comments: a reviewer's job."""
     return can_review(user, jurisdiction)

@@ -64,6 +64,8 @@ LOCAL_APPS = [
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
+    # First: every log line of the request, and the tasks it enqueues, carry its id.
+    "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -349,12 +351,57 @@ ATLAS_ENVIRONMENT = "base"
 # ------------------------------------------------------------------------------
 # Logging
 # ------------------------------------------------------------------------------
-LOGGING = {
+from typing import Any  # noqa: E402 - only the logging settings need it
+
+# "json" writes one JSON object per line, for a log collector; "text" is for people reading a
+# terminal. Every line carries the request id (config.request_id), "-" outside requests.
+LOG_FORMAT: str = env("LOG_FORMAT", default="text")
+# Typed loosely so that an environment's module may adjust a nested entry.
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.request_id.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": ["asctime", "levelname", "name", "message", "request_id"],
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# ------------------------------------------------------------------------------
+# Error reporting
+# ------------------------------------------------------------------------------
+# Sentry is optional: without SENTRY_DSN nothing is initialised and nothing leaves the host.
+SENTRY_DSN: str = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import os
+
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        # Users' names, addresses and cookies stay out of error reports.
+        send_default_pii=False,
+        # The settings module in use (production, local, ...): ATLAS_ENVIRONMENT is only set by
+        # the module that imports this one, after this code has run.
+        environment=os.environ.get("DJANGO_SETTINGS_MODULE", "").rpartition(".")[2] or "base",
+        # Performance tracing sends data for sampled requests; off unless asked for.
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 # ------------------------------------------------------------------------------
 # API documentation and open data

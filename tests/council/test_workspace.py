@@ -348,3 +348,24 @@ def test_the_dashboard_costs_the_same_queries_for_2_or_20_rows(
     assert panel(html, "drafts-heading").count("<tr>") == workspace.PANEL_LIMIT + 1  # + header
     assert "20 items are waiting for review." in html
     assert panel(html, "keys-heading").count("<tr>") == workspace.PANEL_LIMIT + 1
+
+
+def test_the_queues_are_offered_to_reviewers_only(
+    client, atlas_map, chicago_editor, chicago_reviewer
+):
+    from django.urls import reverse
+
+    from tests.conftest import verify_second_factor
+
+    review = reverse("council:workspace:review-queue")
+    moderation = reverse("council:contributions:moderation-queue")
+    client.force_login(chicago_editor)
+    page = client.get(reverse("council:landing")).content.decode()
+    assert f'href="{review}"' not in page
+    assert f'href="{moderation}"' not in page
+
+    client.force_login(chicago_reviewer)
+    verify_second_factor(client, chicago_reviewer)
+    page = client.get(reverse("council:landing")).content.decode()
+    assert f'href="{review}"' in page
+    assert f'href="{moderation}"' in page
