@@ -46,6 +46,9 @@ ENV_KEYS = (
     "REDIS_URL",
     "ATLAS_MAP_TILES_URL",
     "DJANGO_SETTINGS_MODULE",
+    # Set in this process by the browser tests, for Playwright's event loop; a deployment
+    # never has it, and check --deploy rightly refuses it (async.E001).
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 )
 
 
