@@ -469,7 +469,8 @@ class RecordEditor:
         self.form = self.make_form(data)
 
     def make_form(self, data: QueryDict | None) -> RecordForm:
-        raise NotImplementedError  # pragma: no cover - each editor makes its own
+        """The record's own fields; an initiative's editor adds its choices and rows."""
+        return self.form_class(data, initial=self.initial_fields(), creating=self.record is None)
 
     def initial_fields(self) -> dict[str, Any]:
         return _decode_row(self.model, self.working.get("fields", {}))
@@ -557,9 +558,6 @@ class PlanEditor(RecordEditor):
     model = Plan
     form_class = PlanForm
     fields = PLAN_FIELDS
-
-    def make_form(self, data: QueryDict | None) -> RecordForm:
-        return PlanForm(data, initial=self.initial_fields(), creating=self.record is None)
 
 
 class InitiativeEditor(RecordEditor):
