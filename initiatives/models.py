@@ -640,6 +640,18 @@ class Revision(models.Model):
     def __str__(self) -> str:
         return f"{self.record} ({self.get_state_display()})"
 
+    def decide(self, *, state: str, actor: Any, review_note: str | None = None) -> None:
+        """Record a reviewer's or editor's decision on these changes, with ``actor`` in history."""
+        self.state = state
+        self.decided_by = actor
+        self.decided_at = timezone.now()
+        fields = ["state", "decided_by", "decided_at", "updated_at"]
+        if review_note is not None:
+            self.review_note = review_note
+            fields.append("review_note")
+        self._history_user = actor
+        self.save(update_fields=fields)
+
     @property
     def record(self) -> Initiative | Plan:
         if self.initiative is not None:

@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cities.models import Jurisdiction
@@ -184,11 +183,7 @@ def _archive[R: (Initiative, Plan)](record: R, *, actor: AbstractBaseUser) -> R:
     # discarded, they stay in the revision's history.
     target = "initiative" if isinstance(locked, Initiative) else "plan"
     for revision in Revision.objects.filter(**{target: locked}, state__in=Revision.OPEN_STATES):
-        revision.state = Revision.State.DISCARDED
-        revision.decided_by = actor  # type: ignore[assignment]
-        revision.decided_at = timezone.now()
-        revision._history_user = actor  # type: ignore[attr-defined]
-        revision.save(update_fields=["state", "decided_by", "decided_at", "updated_at"])
+        revision.decide(state=Revision.State.DISCARDED, actor=actor)
     return locked
 
 

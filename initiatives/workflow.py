@@ -161,7 +161,7 @@ def record_save_changes(
     if revision.state == Revision.State.REVIEW:
         revision.state = Revision.State.DRAFT
         revision.submitted_at = None
-    revision._history_user = actor  # type: ignore[attr-defined]
+    revision._history_user = actor
     revision.save()
     return revision
 
@@ -174,11 +174,7 @@ def revision_discard(*, revision: Revision, actor: AbstractBaseUser) -> Revision
     locked = Revision.objects.select_for_update().get(pk=revision.pk)
     if locked.state not in Revision.OPEN_STATES:
         raise _refuse(_("These changes are no longer open."), "revision_closed")
-    locked.state = Revision.State.DISCARDED
-    locked.decided_by = actor  # type: ignore[assignment]
-    locked.decided_at = timezone.now()
-    locked._history_user = actor  # type: ignore[attr-defined]
-    locked.save(update_fields=["state", "decided_by", "decided_at", "updated_at"])
+    locked.decide(state=Revision.State.DISCARDED, actor=actor)
     return locked
 
 
@@ -212,7 +208,7 @@ def record_submit(*, record: Record, actor: AbstractBaseUser) -> Record | Revisi
             return revision
         revision.state = Revision.State.REVIEW
         revision.submitted_at = timezone.now()
-        revision._history_user = actor  # type: ignore[attr-defined]
+        revision._history_user = actor
         revision.save(update_fields=["state", "submitted_at", "updated_at"])
         notifications.notify_submitted(item=revision, actor=actor)
         return revision
@@ -250,12 +246,7 @@ def record_publish(
     author = revision.author
     reason = f"published changes by {author}" if author else "published changes"
     updated = apply_snapshot(locked, revision.data, actor=actor, reason=reason)
-    revision.state = Revision.State.PUBLISHED
-    revision.decided_by = actor  # type: ignore[assignment]
-    revision.decided_at = timezone.now()
-    revision.review_note = ""
-    revision._history_user = actor  # type: ignore[attr-defined]
-    revision.save(update_fields=["state", "decided_by", "decided_at", "review_note", "updated_at"])
+    revision.decide(state=Revision.State.PUBLISHED, actor=actor, review_note="")
     _record_changes(updated, before=before, after=snapshot(updated), actor=actor)
     notifications.notify_published(record=updated, actor=actor)
     return updated
@@ -287,12 +278,7 @@ def record_return(
     revision = open_revision(locked)
     if revision is None or revision.state != Revision.State.REVIEW:
         raise _refuse(_("Nothing about this record is waiting for review."), "nothing_to_return")
-    revision.state = Revision.State.DRAFT
-    revision.review_note = note.strip()
-    revision.decided_by = actor  # type: ignore[assignment]
-    revision.decided_at = timezone.now()
-    revision._history_user = actor  # type: ignore[attr-defined]
-    revision.save(update_fields=["state", "review_note", "decided_by", "decided_at", "updated_at"])
+    revision.decide(state=Revision.State.DRAFT, actor=actor, review_note=note.strip())
     notifications.notify_returned(item=revision, actor=actor, note=note)
     return revision
 
