@@ -77,6 +77,27 @@ typecheck: install ## mypy with the Django and DRF plugins
 check: lint typecheck ## Every static check CI runs
 	$(PY) manage.py makemigrations --check --dry-run -v0
 
+.PHONY: loadtest
+
+# Its own PostgreSQL database (LOADTEST_DATABASE_URL), Redis, worker and SMTP sink; see
+# bench/loadtest.py. LOADTEST_SECONDS shortens each level while trying it out.
+loadtest: install ## gunicorn as in production under wrk, then again with Redis stopped midway
+	@command -v wrk >/dev/null || { echo 'make loadtest needs wrk: apt-get install -y wrk' >&2; exit 2; }
+	$(PY) -m bench.loadtest
+
+# Datasette, one of the peers `make bench` measures against, lives in a virtualenv of its own
+# so that none of its dependencies reach the Atlas's lock file.
+DATASETTE_VENV := bench/.venv-datasette
+
+$(DATASETTE_VENV)/bin/datasette: | $(UV)
+	$(UV) venv --quiet --python $(PY) $(DATASETTE_VENV)
+	$(UV) pip install --quiet --python $(DATASETTE_VENV)/bin/python "datasette==0.65.5" uvicorn gunicorn
+
+.PHONY: bench
+
+bench: install $(DATASETTE_VENV)/bin/datasette ## Measure the Atlas against its peers into BENCHMARKS.md
+	$(PY) -m bench.run $(BENCH_ARGS)
+
 clean: ## Remove the environment and local database
 	rm -rf $(VENV) db.sqlite3 staticfiles node_modules
 

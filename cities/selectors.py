@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import statistics
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,8 +22,12 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.db.models import (
+    BigIntegerField,
     Count,
     Exists,
     F,
@@ -37,7 +40,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Value,
 )
+from django.db.models.functions import Cast
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -45,6 +50,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import PATH_SEPARATOR, Jurisdiction
+from council import permissions
 from council.models import Coalition, CoalitionMembership, CouncilMembership, Organization
 from initiatives.models import (
     FocusArea,
@@ -80,6 +86,20 @@ SLUG_PATTERN = re.compile(r"[-a-zA-Z0-9_]{1,120}")
 # "city" is what readers type; the taxonomy calls it a place.
 KIND_ALIASES = {"city": Jurisdiction.Kind.PLACE}
 DEFAULT_COVERAGE_KIND = Jurisdiction.Kind.PLACE
+
+# What an initiative's list item on the jurisdiction page shows, and what groups it.
+LIST_ITEM_FIELDS = (
+    "slug",
+    "title",
+    "summary",
+    "language",
+    "status",
+    "publication_state",
+    "is_illustrative",
+    "jurisdiction__slug",
+    "jurisdiction__name",
+    "jurisdiction__path",
+)
 
 # The heatmap has shades 1 to HEAT_LEVELS for non-zero counts (CSS classes heat-0 to heat-5).
 HEAT_LEVELS = 5
@@ -152,11 +172,35 @@ def _subtree_initiatives(user: Viewer, jurisdiction: Jurisdiction) -> QuerySet[I
     return visible_initiatives(user=user).filter(jurisdiction__path__startswith=jurisdiction.path)
 
 
-def _has_visible_initiatives(user: Viewer) -> Exists:
-    """True for a jurisdiction with a visible initiative in its subtree."""
-    return Exists(
-        visible_initiatives(user=user).filter(jurisdiction__path__startswith=OuterRef("path"))
+def _with_visible_initiatives(
+    queryset: QuerySet[Jurisdiction], user: Viewer
+) -> QuerySet[Jurisdiction]:
+    """The jurisdictions of ``queryset`` with a visible initiative in their subtree."""
+    if connections[queryset.db].vendor != "postgresql":
+        return queryset.filter(
+            Exists(
+                visible_initiatives(user=user).filter(
+                    jurisdiction__path__startswith=OuterRef("path")
+                )
+            )
+        )
+    # A correlated "path LIKE outer.path || '%'" cannot use an index, so PostgreSQL
+    # would compare every jurisdiction with every initiative's (seconds at a million
+    # rows). Instead: the jurisdictions that themselves lead a visible initiative
+    # (one index probe each), and every id on their paths, which are exactly the
+    # jurisdictions with such an initiative somewhere below.
+    leading = Jurisdiction.objects.filter(
+        Exists(visible_initiatives(user=user).filter(jurisdiction=OuterRef("pk")))
     )
+    # string_to_array turns the path's trailing empty part into NULL, which matches nothing.
+    path_ids = Cast(
+        Func(
+            Func(F("path"), Value(PATH_SEPARATOR), Value(""), function="string_to_array"),
+            function="unnest",
+        ),
+        output_field=BigIntegerField(),
+    )
+    return queryset.filter(pk__in=leading.annotate(path_id=path_ids).values("path_id"))
 
 
 def _within(jurisdictions: Iterable[Jurisdiction], *, prefix: str) -> Q:
@@ -604,10 +648,11 @@ def peer_list(*, jurisdiction: Jurisdiction, user: Viewer) -> list[Jurisdiction]
     comparison, so they are not peers.
     """
     return list(
-        Jurisdiction.objects.filter(kind=jurisdiction.kind)
-        .exclude(pk=jurisdiction.pk)
-        .filter(_has_visible_initiatives(user))
-        .defer("boundary", "description")
+        _with_visible_initiatives(
+            Jurisdiction.objects.filter(kind=jurisdiction.kind).exclude(pk=jurisdiction.pk), user
+        )
+        # Thousands of places can be peers; the page names two and counts the rest.
+        .only("name", "slug", "kind", "path")
         .order_by("name")
     )
 
@@ -620,24 +665,81 @@ def coverage_against_peers(
     user: Viewer,
 ) -> list[CoverageRow]:
     """Every focus area: this jurisdiction's count, how many peers cover it, the peer median."""
-    counts = _focus_area_counts(user, [jurisdiction, *peers])
-
-    def count(root: Jurisdiction, area: FocusArea) -> int:
-        return sum(counts[root.pk].get(area.pk, {}).values())
-
-    rows = []
-    for area in focus_areas:
-        peer_counts = [count(peer, area) for peer in peers]
-        rows.append(
-            CoverageRow(
-                focus_area=area,
-                count=count(jurisdiction, area),
-                peers_covering=sum(1 for n in peer_counts if n),
-                peer_total=len(peer_counts),
-                peer_median=statistics.median(peer_counts) if peer_counts else 0,
-            )
+    counts = _peer_focus_area_counts(user, jurisdiction, peers)
+    # Thousands of peers, most with nothing in a given area: collect only the
+    # non-zero counts per area and account for the zeros in the median.
+    covering: dict[int, list[int]] = defaultdict(list)
+    for peer in peers:
+        for area_pk, statuses in counts.get(peer.pk, {}).items():
+            total = sum(statuses.values())
+            if total:
+                covering[area_pk].append(total)
+    own = counts.get(jurisdiction.pk, {})
+    return [
+        CoverageRow(
+            focus_area=area,
+            count=sum(own.get(area.pk, {}).values()),
+            peers_covering=len(covering[area.pk]),
+            peer_total=len(peers),
+            peer_median=_median_with_zeros(covering[area.pk], total=len(peers)),
         )
-    return rows
+        for area in focus_areas
+    ]
+
+
+def _median_with_zeros(values: list[int], *, total: int) -> float:
+    """
+    The median of ``values`` padded with zeros to ``total`` items, as
+    ``statistics.median`` gives it (0 when there is nothing), without building the list.
+    """
+    if not total:
+        return 0
+    ordered = sorted(values)
+    zeros = total - len(ordered)
+
+    def at(index: int) -> int:
+        return 0 if index < zeros else ordered[index - zeros]
+
+    middle = total // 2
+    if total % 2:
+        return at(middle)
+    return (at(middle - 1) + at(middle)) / 2
+
+
+def _visibility_scope(user: Viewer) -> str | None:
+    """A name for what ``user`` sees, shared by many readers; None when it is the user's own."""
+    if permissions.is_atlas_staff(user):
+        return "staff"
+    if permissions.is_council_member(user):
+        return None
+    return "public"
+
+
+def _peer_focus_area_counts(
+    user: Viewer, jurisdiction: Jurisdiction, peers: Sequence[Jurisdiction]
+) -> dict[int, dict[int, dict[str, int]]]:
+    """
+    Focus-area counts of the jurisdiction and its peers, in one query either way.
+
+    The peers' counts take in every initiative of every jurisdiction of the kind,
+    a scan of the whole catalogue, so with ``ATLAS_PEER_COVERAGE_TTL`` set they are
+    shared for that many seconds between the readers who see the same records
+    (the public, or staff). The jurisdiction's own counts are always live: the page
+    never contradicts its own initiative list, and only the peer figures may lag.
+    """
+    ttl = getattr(settings, "ATLAS_PEER_COVERAGE_TTL", 0)
+    scope = _visibility_scope(user)
+    if not ttl or scope is None:
+        return _focus_area_counts(user, [jurisdiction, *peers])
+    key = f"cities:peer-coverage:{scope}:{jurisdiction.kind}"
+    shared: dict[int, dict[int, dict[str, int]]] | None = cache.get(key)
+    if shared is None:
+        counts = _focus_area_counts(user, [jurisdiction, *peers])
+        cache.set(key, counts, ttl)
+        return counts
+    own = _focus_area_counts(user, [jurisdiction], restrict=True)
+    # A peer that gained its first initiative since the figures were taken counts as none.
+    return {**{peer.pk: shared.get(peer.pk, {}) for peer in peers}, **own}
 
 
 def jurisdiction_profile(
@@ -698,7 +800,22 @@ def jurisdiction_initiatives(
         scoped.setlist(key, [values] if isinstance(values, str) else list(values))
     scoped["include_descendants"] = filters.get("include_descendants") or "true"
     scoped["jurisdiction"] = jurisdiction.slug
-    return list(initiative_list(user=user, filters=scoped).order_by("title", "pk"))
+    # A city can hold a thousand initiatives: load only what a list item and the
+    # grouping read (no description), and taxa as bare ids.
+    bare_taxa = (
+        Prefetch("focus_areas", queryset=FocusArea.objects.only("pk")),
+        Prefetch("sectors", queryset=Sector.objects.only("pk")),
+    )
+    queryset = (
+        initiative_list(user=user, filters=scoped)
+        .select_related(None)
+        .select_related("jurisdiction")
+        .prefetch_related(None)
+        .prefetch_related(*bare_taxa)
+        .only(*LIST_ITEM_FIELDS)
+        .order_by("title", "pk")
+    )
+    return list(queryset)
 
 
 def group_initiatives(
@@ -803,7 +920,7 @@ def jurisdictions_to_compare(*, slugs: Sequence[str]) -> list[Jurisdiction]:
 def comparison_choices(*, user: Viewer) -> list[Jurisdiction]:
     """Jurisdictions worth comparing: those with a visible initiative in their subtree."""
     return list(
-        Jurisdiction.objects.filter(_has_visible_initiatives(user))
+        _with_visible_initiatives(Jurisdiction.objects.all(), user)
         .only("name", "slug", "kind")
         .order_by("kind", "name")
     )
@@ -955,8 +1072,7 @@ def heat_level(count: int, maximum: int) -> int:
 def coverage_matrix(*, kind: str, user: Viewer, focus_areas: Sequence[FocusArea]) -> CoverageMatrix:
     """Jurisdictions of ``kind`` with visible initiatives by focus area, counts as heat."""
     jurisdictions = list(
-        Jurisdiction.objects.filter(kind=kind)
-        .filter(_has_visible_initiatives(user))
+        _with_visible_initiatives(Jurisdiction.objects.filter(kind=kind), user)
         .only("name", "slug", "kind", "path")
         .order_by("name")
     )

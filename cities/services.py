@@ -29,6 +29,7 @@ from cities.divisions import (
 )
 from cities.models import PATH_SEPARATOR, Jurisdiction
 from cities.validators import validate_ocd_division_id
+from config.page_cache import bump_generation
 
 Kind = Jurisdiction.Kind
 
@@ -251,6 +252,8 @@ def divisions_import(
         for obj in created:
             known[obj.ocd_id] = _Known(pk=obj.pk, depth=obj.depth)
         _fill_paths(pks=[obj.pk for obj in created])
+        # bulk_create sends no post_save, so the page cache is told here.
+        transaction.on_commit(bump_generation)
 
     return DivisionImportResult(
         rows_read=sum(file.rows_read for file in files),

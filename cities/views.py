@@ -1,10 +1,15 @@
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import get_template
+from django.utils.safestring import SafeString
 
 from cities import selectors
 from cities.models import Jurisdiction
-from initiatives.models import Initiative
+from initiatives.models import FocusArea, Initiative
 
 
 def _error_dict(error: ValidationError, *, field: str) -> dict[str, list[str]]:
@@ -12,6 +17,60 @@ def _error_dict(error: ValidationError, *, field: str) -> dict[str, list[str]]:
     if hasattr(error, "error_dict"):
         return {name: list(messages) for name, messages in error.message_dict.items()}
     return {field: list(error.messages)}
+
+
+@dataclass(frozen=True)
+class RenderedStatusGroup:
+    """A status group of the jurisdiction page with its list items already rendered."""
+
+    status: str
+    label: str
+    items: list[SafeString]
+
+
+@dataclass(frozen=True)
+class RenderedFocusAreaGroup:
+    focus_area: FocusArea | None
+    count: int
+    statuses: list[RenderedStatusGroup]
+
+
+def _grouped_items(
+    initiatives: Sequence[Initiative],
+    focus_areas: Sequence[FocusArea],
+    *,
+    jurisdiction: Jurisdiction,
+) -> list[RenderedFocusAreaGroup]:
+    """
+    The page's initiative groups, each initiative's list item rendered once.
+
+    An initiative shows under every one of its focus areas, and a city can hold
+    a thousand: rendering its item once and repeating the markup costs a
+    fraction of an include per appearance. The item reads nothing but the
+    initiative and the jurisdiction, so the markup is the same wherever it shows.
+    """
+    item = get_template("cities/_initiative_item.html")
+    rendered = {
+        initiative.pk: SafeString(
+            item.render({"initiative": initiative, "jurisdiction": jurisdiction})
+        )
+        for initiative in initiatives
+    }
+    return [
+        RenderedFocusAreaGroup(
+            focus_area=group.focus_area,
+            count=group.count,
+            statuses=[
+                RenderedStatusGroup(
+                    status=status_group.status,
+                    label=status_group.label,
+                    items=[rendered[initiative.pk] for initiative in status_group.initiatives],
+                )
+                for status_group in group.statuses
+            ],
+        )
+        for group in selectors.group_initiatives(initiatives, focus_areas)
+    ]
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -49,7 +108,7 @@ def jurisdiction_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "jurisdiction": jurisdiction,
             "profile": profile,
-            "groups": selectors.group_initiatives(initiatives, focus_areas),
+            "groups": _grouped_items(initiatives, focus_areas, jurisdiction=jurisdiction),
             "initiative_count": len(initiatives),
             "errors": errors,
             "focus_areas": focus_areas,

@@ -4,12 +4,14 @@ import logging
 
 import redis
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_redis import get_redis_connection  # type: ignore[import-untyped]
+from django_redis.cache import RedisCache  # type: ignore[import-untyped]
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +26,9 @@ def _check_database() -> str:
 
 
 def _check_cache() -> str:
+    # The Redis cache swallows its errors (a miss instead of a 500), so ask Redis itself.
+    if isinstance(caches["default"], RedisCache) and not get_redis_connection("default").ping():
+        raise RuntimeError("Redis did not answer PING")
     cache.set("healthz", "1", timeout=5)
     if cache.get("healthz") != "1":
         raise RuntimeError("cache did not return what was stored")

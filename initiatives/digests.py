@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.html import escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
@@ -607,6 +609,63 @@ def render_digest(
             subject=" ".join(subject.split()),
             text=render_to_string("emails/digest.txt", context),
             html=render_to_string("emails/digest.html", context),
+        )
+
+
+class DigestRenderer:
+    """
+    Renders digests for one batch, each distinct digest once.
+
+    Subscribers who follow the same things in the same language get the same email
+    but for their personal links, so a digest is rendered once with a marker in place
+    of each link, and each copy gets its own links by substitution: in the HTML
+    escaped as the template would escape them, in the text as they are. The digest
+    templates use nothing else of the subscriber; ``tests/digests`` holds the copies
+    to what rendering each one would give.
+    """
+
+    def __init__(self) -> None:
+        # Unguessable, so no change's text can contain one; letters, digits and hyphens
+        # only, so autoescaping leaves them as they are.
+        mark = secrets.token_hex(8)
+        self._unsubscribe_mark = f"atlas-{mark}-unsubscribe"
+        self._manage_mark = f"atlas-{mark}-manage"
+        self._rendered: dict[tuple[Any, ...], EmailContent] = {}
+
+    def render(
+        self, digest: Digest, *, subscription: Subscription, unsubscribe_url: str, manage_url: str
+    ) -> EmailContent:
+        """What ``render_digest`` gives for these arguments."""
+        if not unsubscribe_url or not manage_url:
+            # A missing link leaves out a paragraph; rare enough to render in full.
+            return render_digest(
+                digest,
+                subscription=subscription,
+                unsubscribe_url=unsubscribe_url,
+                manage_url=manage_url,
+            )
+        key = (
+            digest.language,
+            digest.period,
+            tuple((g.label, g.url, g.kind, tuple(g.items)) for g in digest.groups),
+        )
+        shared = self._rendered.get(key)
+        if shared is None:
+            shared = render_digest(
+                digest,
+                subscription=subscription,
+                unsubscribe_url=self._unsubscribe_mark,
+                manage_url=self._manage_mark,
+            )
+            self._rendered[key] = shared
+        return EmailContent(
+            subject=shared.subject,
+            text=shared.text.replace(self._unsubscribe_mark, unsubscribe_url).replace(
+                self._manage_mark, manage_url
+            ),
+            html=shared.html.replace(self._unsubscribe_mark, escape(unsubscribe_url)).replace(
+                self._manage_mark, escape(manage_url)
+            ),
         )
 
 

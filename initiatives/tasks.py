@@ -46,10 +46,12 @@ def send_digests(frequency: str, period_key: str | None = None) -> dict[str, int
 
 
 @shared_task(acks_late=True)
-def send_digest_chunk(ids: list[int], frequency: str, period_key: str) -> dict[str, int]:
-    """Send one chunk of a run's digests."""
+def send_digest_chunk(
+    ids: list[int], frequency: str, period_key: str, run: str | None = None
+) -> dict[str, int]:
+    """Send one chunk of a run's digests; ``run`` lets a worker read the changes once per run."""
     return delivery.deliver_digests(
-        subscription_ids=ids, period_key=period_key, frequency=frequency
+        subscription_ids=ids, period_key=period_key, frequency=frequency, run=run
     ).counts
 
 

@@ -409,7 +409,26 @@ def beyond(keys: Sequence[OrderKey], values: Sequence[Any], *, reverse: bool) ->
         clause = tied & _after(key, value, descending=key.descending != reverse)
         condition = clause if condition is None else condition | clause
         tied &= Q(**{f"{key.path}__isnull": True}) if value is None else Q(**{key.path: value})
-    return condition if condition is not None else Q()
+    if condition is None:
+        return Q()
+    return _leading_bound(keys[0], values[0], reverse=reverse) & condition
+
+
+def _leading_bound(key: OrderKey, value: Any, *, reverse: bool) -> Q:
+    """
+    A range on the first key alone, implied by the full condition but stated apart.
+
+    The full condition is an OR across the keys, which an index cannot seek into:
+    PostgreSQL would walk the index from the first row and filter, so page 1,000
+    would cost a thousand pages. This plain range lets it start at the cursor.
+    """
+    if value is None:
+        return Q()
+    if key.descending != reverse:
+        return Q(**{f"{key.path}__lte": value})
+    at_or_after = Q(**{f"{key.path}__gte": value})
+    # NULLs sort after every value going up, so they stay in range.
+    return at_or_after | Q(**{f"{key.path}__isnull": True}) if key.nullable else at_or_after
 
 
 def _after(key: OrderKey, value: Any, *, descending: bool) -> Q:

@@ -11,6 +11,7 @@ import datetime
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -73,6 +74,10 @@ MIDDLEWARE = [
     # After LocaleMiddleware, so its problems speak the client's language.
     "config.middleware.ApiProblemMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Anonymous pages from the cache. After CsrfViewMiddleware, which sets the cookie of the
+    # fresh token a hit carries, and LocaleMiddleware, whose language the key holds; a hit
+    # skips everything below. See config.page_cache.
+    "config.page_cache.PageCacheMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After AuthenticationMiddleware: marks request.user verified once a one-time code is given.
     "django_otp.middleware.OTPMiddleware",
@@ -93,6 +98,10 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The JIT compiler pays off for long analytic queries; for these short page and API
+    # queries it added about 250 ms each on large tables, so it is off.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 
 # ------------------------------------------------------------------------------
 # Cache and broker
@@ -100,15 +109,56 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # REDIS_URL switches both the cache and Celery's broker from their in-process
 # stand-ins to Redis.
 REDIS_URL: str = env("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {
+
+
+def redis_caches(url: str) -> dict[str, dict[str, object]]:
+    """CACHES on the Redis at ``url`` (a function, so the integration tests use the same)."""
+    # Short timeouts: with Redis unreachable a request loses a fraction of a second, not many.
+    options = {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.5}
+    return {
+        # Throttling, rate limits and health checks. A Redis outage turns into cache misses
+        # (logged), never an error: throttles and rate limits then let requests through.
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-        }
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": {**options, "IGNORE_EXCEPTIONS": True},
+        },
+        # The page cache (config.page_cache) handles Redis errors itself: it must tell a
+        # miss from an outage, and a generation bump that failed from one that happened.
+        "pages": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": {**options, "IGNORE_EXCEPTIONS": False},
+        },
     }
+
+
+if REDIS_URL:
+    CACHES = redis_caches(REDIS_URL)
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "pages": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "pages",
+        },
+    }
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+
+# Anonymous pages and API responses served from the cache (config.page_cache): "on" or
+# "off", on by default when Redis is there. Entries live ATLAS_PAGE_CACHE_SECONDS at most;
+# every committed change to public data makes all of them stale at once.
+_page_cache = env("ATLAS_PAGE_CACHE", default="on" if REDIS_URL else "off").strip().lower()
+if _page_cache not in ("on", "off"):
+    raise ImproperlyConfigured(f"ATLAS_PAGE_CACHE must be on or off, not {_page_cache!r}.")
+ATLAS_PAGE_CACHE = _page_cache == "on"
+ATLAS_PAGE_CACHE_SECONDS = env.int("ATLAS_PAGE_CACHE_SECONDS", default=600)
+if ATLAS_PAGE_CACHE_SECONDS <= 0:
+    raise ImproperlyConfigured("ATLAS_PAGE_CACHE_SECONDS must be a positive number of seconds.")
+# A city page compares the city with every peer of its kind, a count over the whole
+# catalogue; the peers' figures are shared for this many seconds (0: computed each time).
+# The city's own figures are always live.
+ATLAS_PEER_COVERAGE_TTL = env.int("ATLAS_PEER_COVERAGE_TTL", default=300)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -507,6 +557,11 @@ CELERY_BEAT_SCHEDULE = {
     # What was written while Redis was down, and anything a lost worker left behind.
     "sweep-outbox": {
         "task": "initiatives.tasks.sweep_outbox",
+        "schedule": crontab(),
+    },
+    # Page-cache invalidations that could not reach Redis when their change committed.
+    "sweep-page-cache": {
+        "task": "initiatives.cache_tasks.sweep_page_cache",
         "schedule": crontab(),
     },
 }

@@ -12,7 +12,14 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if not env("EMAIL_URL", default=""):
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 # Each test starts from an empty cache; Redis still backs the broker when REDIS_URL is set.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"},
+}
+# Pages are rendered afresh unless a test turns the page cache on (tests/config/test_page_cache.py).
+ATLAS_PAGE_CACHE = False
+# Nothing clears the cache between tests, so shared peer figures would leak across them.
+ATLAS_PEER_COVERAGE_TTL = 0
 # Eager by default; CELERY_TASK_ALWAYS_EAGER=false lets a real worker take the tasks from the
 # Redis of REDIS_URL (the integration tests).
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)

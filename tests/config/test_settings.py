@@ -63,7 +63,7 @@ def test_service_urls_switch_to_real_services():
         EMAIL_URL="smtp://127.0.0.1:1025",
     )
     assert found["engine"] == "django.db.backends.postgresql"
-    assert found["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert found["cache"] == "django_redis.cache.RedisCache"
     assert found["broker"] == "redis://127.0.0.1:6379/3"
     assert found["eager"] is False
     assert found["mailer"]["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"

@@ -132,6 +132,8 @@ def test_subscribers_are_handed_out_in_chunks_after_commit(
         callback()
     assert [list(chunk[0]) for chunk in chunks] == [ids[0:2], ids[2:4], ids[4:5]]
     assert {(chunk[1], chunk[2]) for chunk in chunks} == {("daily", "2026-11-26")}
+    # One run: its chunks share the name under which workers keep the period's changes.
+    assert len({chunk[3] for chunk in chunks}) == 1
 
 
 def test_a_temporary_failure_keeps_the_row_pending_and_schedules_one_retry(
@@ -268,10 +270,10 @@ def test_a_message_that_cannot_be_built_fails_alone_and_the_batch_goes_on(
     subscriber("fine@example.org", atlas_map.chicago)
     real = delivery._compose_digest
 
-    def compose(subscription: Any, digest: Any) -> Any:
+    def compose(subscription: Any, digest: Any, renderer: Any) -> Any:
         if subscription.pk == broken.pk:
             raise ValueError("Invalid address")
-        return real(subscription, digest)
+        return real(subscription, digest, renderer)
 
     monkeypatch.setattr(delivery, "_compose_digest", compose)
     run()

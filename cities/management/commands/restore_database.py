@@ -21,6 +21,7 @@ from cities.management.commands.backup_database import (
     require_postgresql,
     run_tool,
 )
+from config.page_cache import bump_generation
 
 
 def user_table_count(settings_dict: dict[str, Any]) -> int:
@@ -127,6 +128,8 @@ class Command(BaseCommand):
             command += ["--clean", "--if-exists"]
         started = time.perf_counter()
         run_tool([*command, str(archive)], env=env)
+        # Pages cached from the database as it was before are no longer true.
+        bump_generation()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Restored {archive} into database {name} in "

@@ -1,0 +1,1 @@
+"""Measurements of the Atlas under load, run by hand (``python -m bench.<name>``)."""
