@@ -25,61 +25,40 @@ FTS_TABLE = "initiatives_fts"
 STAMP_TABLE = "_bench_export"
 BATCH = 5_000
 
-COLUMNS = (
-    "id",
-    "slug",
-    "title",
-    "summary",
-    "description",
-    "language",
-    "status",
-    "jurisdiction_slug",
-    "jurisdiction_name",
-    "jurisdiction_ocd_id",
-    "latitude",
-    "longitude",
-    "plan",
-    "focus_areas",
-    "sectors",
-    "lead_organization",
-    "start_date",
-    "end_date",
-    "budget_amount",
-    "budget_currency",
-    "publication_state",
-    "published_at",
-    "is_illustrative",
-    "created_at",
-    "updated_at",
+# Each column and its SQLite type, in the API's field order.
+COLUMN_TYPES = (
+    ("id", "INTEGER PRIMARY KEY"),
+    ("slug", "TEXT NOT NULL UNIQUE"),
+    ("title", "TEXT NOT NULL"),
+    ("summary", "TEXT NOT NULL"),
+    ("description", "TEXT NOT NULL"),
+    ("language", "TEXT NOT NULL"),
+    ("status", "TEXT NOT NULL"),
+    ("jurisdiction_slug", "TEXT NOT NULL"),
+    ("jurisdiction_name", "TEXT NOT NULL"),
+    ("jurisdiction_ocd_id", "TEXT NOT NULL"),
+    ("latitude", "REAL"),
+    ("longitude", "REAL"),
+    ("plan", "TEXT"),
+    ("focus_areas", "TEXT NOT NULL"),
+    ("sectors", "TEXT NOT NULL"),
+    ("lead_organization", "TEXT"),
+    ("start_date", "TEXT"),
+    ("end_date", "TEXT"),
+    ("budget_amount", "TEXT"),
+    ("budget_currency", "TEXT NOT NULL"),
+    ("publication_state", "TEXT NOT NULL"),
+    ("published_at", "TEXT"),
+    ("is_illustrative", "INTEGER NOT NULL"),
+    ("created_at", "TEXT NOT NULL"),
+    ("updated_at", "TEXT NOT NULL"),
 )
+COLUMNS = tuple(name for name, _type in COLUMN_TYPES)
 
+_COLUMN_LIST = ",\n    ".join(f"{name} {kind}" for name, kind in COLUMN_TYPES)
 SCHEMA = f"""
 CREATE TABLE {TABLE} (
-    id INTEGER PRIMARY KEY,
-    slug TEXT NOT NULL UNIQUE,
-    title TEXT NOT NULL,
-    summary TEXT NOT NULL,
-    description TEXT NOT NULL,
-    language TEXT NOT NULL,
-    status TEXT NOT NULL,
-    jurisdiction_slug TEXT NOT NULL,
-    jurisdiction_name TEXT NOT NULL,
-    jurisdiction_ocd_id TEXT NOT NULL,
-    latitude REAL,
-    longitude REAL,
-    plan TEXT,
-    focus_areas TEXT NOT NULL,
-    sectors TEXT NOT NULL,
-    lead_organization TEXT,
-    start_date TEXT,
-    end_date TEXT,
-    budget_amount TEXT,
-    budget_currency TEXT NOT NULL,
-    publication_state TEXT NOT NULL,
-    published_at TEXT,
-    is_illustrative INTEGER NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    {_COLUMN_LIST}
 );
 CREATE TABLE {STAMP_TABLE} (source TEXT NOT NULL);
 """

@@ -26,7 +26,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,9 @@ from contextlib import ExitStack, contextmanager
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from bench.harness import Server, ServerError, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CELERY = REPO_ROOT / ".venv" / "bin" / "celery"
@@ -47,13 +49,6 @@ PLACES = (("Chicago", "chicago"), ("Boston", "boston"), ("Denver", "denver"))
 
 class BenchError(RuntimeError):
     """A piece of the bench did not start or the run did not finish."""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
@@ -76,29 +71,21 @@ def redis_server() -> Iterator[str]:
         raise BenchError("redis-server is not installed")
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="atlas-bench-redis-")
-    process = subprocess.Popen(  # noqa: S603 - fixed binary and arguments
+    server = Server(
         [
             *(binary, "--port", str(port), "--bind", "127.0.0.1"),
             *("--save", "", "--appendonly", "no", "--dir", workdir),
         ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        ready_url=f"tcp://127.0.0.1:{port}",
+        timeout_s=10,
+        stop_timeout_s=10,
     )
-
-    def answers() -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
-                conn.sendall(b"PING\r\n")
-                return conn.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
     try:
-        _wait_for(answers, timeout=10, what="redis-server")
-        yield f"redis://127.0.0.1:{port}/0"
+        with server:
+            yield f"redis://127.0.0.1:{port}/0"
+    except ServerError as error:
+        raise BenchError(str(error)) from error
     finally:
-        process.terminate()
-        process.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -147,30 +134,35 @@ def smtp_sink() -> Iterator[tuple[int, Synchronized[int]]]:
 class Worker:
     """``celery -A config worker --pool prefork --concurrency N`` in its own process group."""
 
-    def __init__(self, env: dict[str, str], concurrency: int) -> None:
+    def __init__(self, env: dict[str, str], concurrency: int, broker_port: int) -> None:
         self.env = env
         self.concurrency = concurrency
         self.log = Path(tempfile.mkdtemp(prefix="atlas-bench-worker-")) / "worker.log"
-        self.process: subprocess.Popen[bytes] | None = None
+        self.server = Server(
+            [
+                *(str(CELERY), "-A", "config", "worker", "--pool", "prefork"),
+                *("--concurrency", str(concurrency), "--without-gossip"),
+                *("--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"),
+                *("--hostname", "atlas-bench@%h"),
+            ],
+            # At WARNING the worker logs no " ready.": its children are counted instead.
+            ready_url=f"tcp://127.0.0.1:{broker_port}",
+            env=env,
+            cwd=str(REPO_ROOT),
+            log_path=str(self.log),
+            timeout_s=60,
+            stop_timeout_s=30,
+        )
 
     def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603 - fixed program and arguments
-                [
-                    *(str(CELERY), "-A", "config", "worker", "--pool", "prefork"),
-                    *("--concurrency", str(self.concurrency), "--without-gossip"),
-                    *("--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"),
-                    *("--hostname", "atlas-bench@%h"),
-                ],
-                cwd=REPO_ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        try:
+            self.server.start()
+        except ServerError as error:
+            raise BenchError(f"the worker did not start: {error}") from error
 
         def ready() -> bool:
-            if self.process is None or self.process.poll() is not None:
+            process = self.server.process
+            if process is None or process.poll() is not None:
                 raise BenchError(f"the worker exited at start:\n{self.output()[-3000:]}")
             return len(self.children()) >= self.concurrency
 
@@ -181,9 +173,10 @@ class Worker:
 
     @property
     def pid(self) -> int:
-        if self.process is None:
-            raise BenchError("the worker is not running")
-        return self.process.pid
+        try:
+            return self.server.pid
+        except ServerError as error:
+            raise BenchError("the worker is not running") from error
 
     def children(self) -> list[int]:
         pids: list[int] = []
@@ -195,17 +188,7 @@ class Worker:
         return pids
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        except ProcessLookupError:
-            pass
-        self.process = None
+        self.server.stop()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -480,7 +463,10 @@ def measure(
         setup_seconds = time.monotonic() - started
         connection.close()
 
-        worker = Worker(dict(os.environ), workers)
+        broker_port = urlsplit(redis_url).port
+        if broker_port is None:
+            raise BenchError(f"no port in {redis_url}")
+        worker = Worker(dict(os.environ), workers, broker_port)
         worker.start()
         stack.callback(worker.stop)
         load_before = os.getloadavg()

@@ -499,6 +499,25 @@ def render_markdown(results: Mapping[str, Any]) -> str:
             f"{summary.get('status')} | "
             f"{summary.get('queries')} | {plans} | {counts} |"
         )
+    profiles = results.get("profiles") or {}
+    if profiles:
+        lines += [
+            "",
+            "## Profiles",
+            "",
+            "Each case profiled in process with pyinstrument (the profiler's overhead included, "
+            "so read proportions, not times):",
+            "",
+            "| Case | Requests | ms per request | Statuses | Profile |",
+            "|---|---|---|---|---|",
+        ]
+        for case, profile in profiles.items():
+            statuses = ", ".join(f"{code}: {n}" for code, n in profile["statuses"].items())
+            lines.append(
+                f"| {CASE_TITLES.get(case, case)} | {profile['requests']} | "
+                f"{_number(profile['ms_per_request'], 2)} | {statuses} | "
+                f"[{profile['file']}]({profile['file']}) |"
+            )
     lines += [
         "",
         "## The peers",

@@ -1,7 +1,7 @@
 """
 ``make bench``: the Atlas measured side by side with its peers, written to BENCHMARKS.md.
 
-    python -m bench.run [--seconds S] [--rounds 3] [--skip-digest] [--skip-growth]
+    python -m bench.run [--seconds S] [--rounds 3] [--skip-digest] [--skip-growth] [--skip-profiles]
 
 Every peer runs at the same time, each on its own loopback port, under the same gunicorn
 setup (``--workers`` x ``--threads``, gthread; Datasette under uvicorn's worker class with
@@ -45,6 +45,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -204,11 +205,10 @@ def manage(url: str, *args: str) -> None:
 def ensure_data(url: str, *, initiatives: int, subscribers: int) -> int:
     """Generate the data set only when the database holds no initiative; the count held."""
     ensure_database(url)
-    count = initiative_count(url)
-    if count is None:
-        log(f"migrating {database_name(url)}")
-        manage(url, "migrate", "--no-input", "-v0")
-        count = 0
+    # Every run: a data set kept from an earlier run gets the migrations added since.
+    log(f"migrating {database_name(url)}")
+    manage(url, "migrate", "--no-input", "-v0")
+    count = initiative_count(url) or 0
     if count == 0:
         log(f"generating {initiatives:,} initiatives in {database_name(url)} (once; kept)")
         manage(
@@ -219,7 +219,22 @@ def ensure_data(url: str, *, initiatives: int, subscribers: int) -> int:
             f"--seed={SEED}",
         )
         count = initiative_count(url) or 0
+    # Fresh statistics whatever happened since (a migration that rewrote a table leaves
+    # its new columns without any): the plans measured are the ones a tended database gets.
+    analyze(url)
     return count
+
+
+def analyze(url: str) -> None:
+    import psycopg2
+
+    connection = psycopg2.connect(url)
+    connection.autocommit = True  # statistics written in a transaction rolled back are lost
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    finally:
+        connection.close()
 
 
 # ------------------------------------------------------------------------------
@@ -424,19 +439,22 @@ def _aggregate_input(node: Mapping[str, Any]) -> Mapping[str, Any] | None:
 
 
 def _scans_with_share(
-    node: Mapping[str, Any], workers: int = 1
+    node: Mapping[str, Any], workers: int = 1, cap: float = float("inf")
 ) -> Iterator[tuple[Mapping[str, Any], float]]:
     """
     Every scan under ``node`` with the rows it is estimated to keep in all: a parallel
-    scan's estimate is per process, so it is multiplied by the processes of its Gather.
+    scan's estimate is per process, so it is multiplied by the processes of its Gather;
+    under a Limit, a scan stops at the limit's rows whatever it would have kept.
     """
     if node.get("Node Type") in ("Gather", "Gather Merge"):
         workers = int(node.get("Workers Planned", 0)) + 1
+    if node.get("Node Type") == "Limit":
+        cap = min(cap, float(node.get("Plan Rows", 0)))
     if node.get("Node Type") in SCAN_NODES:
         rows = float(node.get("Plan Rows", 0))
-        yield node, rows * workers if node.get("Parallel Aware") else rows
+        yield node, min(cap, rows * workers if node.get("Parallel Aware") else rows)
     for child in node.get("Plans", ()):
-        yield from _scans_with_share(child, workers)
+        yield from _scans_with_share(child, workers, cap)
 
 
 def whole_table_counts(
@@ -560,6 +578,52 @@ def explain_cases(
             "whole_table_counts": [
                 reason for statement in explained for reason in statement["whole_table_counts"]
             ],
+        }
+    return summary
+
+
+PROFILE_DIR = REPO_ROOT / "bench" / "profiles"
+PROFILE_REQUESTS = 20
+
+
+def profile_cases(
+    paths: Mapping[str, Mapping[str, str]], *, host: str, requests: int = PROFILE_REQUESTS
+) -> dict[str, Any]:
+    """
+    Profile the Atlas on each case in this process with pyinstrument: ``requests`` requests
+    after a warm-up one, written as text to bench/profiles/<case>.txt. Where a target is
+    missed, this is what stands in the way. In-process times include the profiler's own
+    overhead, so they are for reading proportions, not for comparing with wrk's figures.
+    """
+    from django.test import Client
+    from pyinstrument import Profiler
+
+    PROFILE_DIR.mkdir(parents=True, exist_ok=True)
+    client = Client(raise_request_exception=False)
+    summary: dict[str, Any] = {}
+    for case, peers in paths.items():
+        path = peers["app"]
+        warm = client.get(path, HTTP_HOST=host)
+        profiler = Profiler(interval=0.0005)
+        started = time.perf_counter()
+        with profiler:
+            statuses = Counter(
+                client.get(path, HTTP_HOST=host).status_code for _ in range(requests)
+            )
+        elapsed = time.perf_counter() - started
+        # Paths as the repository names them, not as this machine does.
+        text = profiler.output_text(unicode=True, color=False, show_all=False).replace(
+            f"{Path(__file__).resolve().parents[1]}{os.sep}", ""
+        )
+        target = PROFILE_DIR / f"{case}.txt"
+        target.write_text(f"GET {path}: {requests} requests after a warm-up, in process\n\n{text}")
+        summary[case] = {
+            "path": path,
+            "file": str(target.relative_to(REPO_ROOT)),
+            "requests": requests,
+            "statuses": {str(code): count for code, count in sorted(statuses.items())},
+            "warm_status": warm.status_code,
+            "ms_per_request": round(elapsed / requests * 1000, 2),
         }
     return summary
 
@@ -862,6 +926,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-growth", action="store_true", help="no 100,000 comparison")
     parser.add_argument("--skip-digest", action="store_true", help="no digest run")
+    parser.add_argument("--skip-profiles", action="store_true", help="no pyinstrument profiles")
     parser.add_argument("--no-generate", action="store_true", help="use the data as it is")
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.connections < 1 or args.workers < 1 or args.threads < 1:
@@ -956,6 +1021,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         host=f"127.0.0.1:{ports['app']}",
         pages=rendered,
     )
+    if args.skip_profiles:
+        profiles: dict[str, Any] = {}
+    else:
+        log(f"pyinstrument profile of each case, {PROFILE_REQUESTS} requests, in process")
+        profiles = profile_cases(paths, host=f"127.0.0.1:{ports['app']}")
 
     # ---------------------------------------------------------------- peers
     logs = WORK_DIR / "logs"
@@ -1141,6 +1211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "cases": figures,
         "digest": digest,
         "explain": explain,
+        "profiles": profiles,
         "elapsed_s": round(time.monotonic() - started, 1),
     }
     results["targets"] = report.compute_targets(results)

@@ -136,6 +136,10 @@ class Jurisdiction(models.Model):
                 violation_error_code="invalid_ocd_id",
             ),
         ]
+        indexes = [
+            # Peers are named in alphabetical order among the thousands of places.
+            models.Index(fields=["kind", "name"], name="jurisdiction_kind_name"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -147,6 +151,12 @@ class Jurisdiction(models.Model):
             new_path = self._compute_path()
             if new_path != old_path:
                 self._move_to(new_path, old_path)
+            if self.__dict__.pop("_coverage_moved", False):
+                # A move or a new kind reshapes the coverage summary's roll-ups
+                # (set by the summary's pre_save receiver).
+                from cities.coverage import schedule_rebuild
+
+                schedule_rebuild(using=self._state.db or "default")
 
     def get_absolute_url(self) -> str:
         return reverse("cities:jurisdiction-detail", kwargs={"slug": self.slug})
@@ -197,3 +207,136 @@ class Jurisdiction(models.Model):
             )
         self.path = new_path
         self.depth = new_depth
+
+
+# ------------------------------------------------------------------------------
+# Public coverage summary (maintained by cities.coverage)
+# ------------------------------------------------------------------------------
+
+
+class Coverage(models.Model):
+    """
+    Published initiatives of one jurisdiction in one focus area (no focus area: in all).
+
+    ``own`` counts the jurisdiction's own initiatives, ``subtree`` those of the
+    jurisdiction and every place within it. A row exists only while one of them is
+    non-zero. Public figures (peers, the home page) read this table instead of
+    counting the catalogue; cities.coverage keeps it exact.
+    """
+
+    jurisdiction = models.ForeignKey(
+        Jurisdiction,
+        on_delete=models.CASCADE,
+        related_name="coverage",
+        verbose_name=_("jurisdiction"),
+    )
+    focus_area = models.ForeignKey(
+        "initiatives.FocusArea",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("focus area"),
+    )
+    own = models.PositiveIntegerField(_("own initiatives"), default=0)
+    subtree = models.PositiveIntegerField(_("initiatives within"), default=0)
+
+    class Meta:
+        verbose_name = _("coverage")
+        verbose_name_plural = _("coverage")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["jurisdiction", "focus_area"],
+                condition=models.Q(focus_area__isnull=False),
+                name="coverage_unique_area",
+            ),
+            models.UniqueConstraint(
+                fields=["jurisdiction"],
+                condition=models.Q(focus_area__isnull=True),
+                name="coverage_unique_total",
+            ),
+        ]
+        indexes = [
+            # The home page lists the busiest jurisdictions first.
+            models.Index(
+                models.F("own").desc(),
+                condition=models.Q(focus_area__isnull=True, own__gt=0),
+                name="coverage_busiest",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction_id}/{self.focus_area_id}: {self.own}/{self.subtree}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("cities:jurisdiction-detail", kwargs={"slug": self.jurisdiction.slug})
+
+
+class CoverageSpread(models.Model):
+    """
+    How many jurisdictions of a kind have exactly ``initiatives`` published
+    initiatives in a focus area (no focus area: in all), counting their own
+    (``own``) or their whole subtree's (``subtree``).
+
+    A few hundred rows summarise tens of thousands of places: a peer median or a
+    home page total is read from here without visiting each place. Zero counts
+    have no row; they are what is left of the kind's total.
+    """
+
+    class Scope(models.TextChoices):
+        OWN = "own", _("Own initiatives")
+        SUBTREE = "subtree", _("Initiatives within")
+
+    scope = models.CharField(_("scope"), max_length=8, choices=Scope.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=Jurisdiction.Kind.choices)
+    focus_area = models.ForeignKey(
+        "initiatives.FocusArea",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("focus area"),
+    )
+    initiatives = models.PositiveIntegerField(_("initiatives"))
+    jurisdictions = models.PositiveIntegerField(_("jurisdictions"))
+
+    class Meta:
+        verbose_name = _("coverage spread")
+        verbose_name_plural = _("coverage spreads")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "kind", "focus_area", "initiatives"],
+                condition=models.Q(focus_area__isnull=False),
+                name="coverage_spread_unique_area",
+            ),
+            models.UniqueConstraint(
+                fields=["scope", "kind", "initiatives"],
+                condition=models.Q(focus_area__isnull=True),
+                name="coverage_spread_unique_total",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(initiatives__gt=0, jurisdictions__gt=0),
+                name="coverage_spread_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        area = self.focus_area_id or "all"
+        return f"{self.scope}/{self.kind}/{area}: {self.jurisdictions} with {self.initiatives}"
+
+
+class AtlasTotal(models.Model):
+    """An exact atlas-wide total kept up to date on write, so no page counts a whole table."""
+
+    class Name(models.TextChoices):
+        ORGANIZATIONS = "organizations", _("Organizations")
+
+    name = models.CharField(_("name"), max_length=32, choices=Name.choices, unique=True)
+    value = models.PositiveBigIntegerField(_("value"), default=0)
+
+    class Meta:
+        verbose_name = _("atlas total")
+        verbose_name_plural = _("atlas totals")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.value}"

@@ -22,14 +22,15 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.models import (
     BigIntegerField,
     Count,
+    DateField,
     Exists,
+    ExpressionWrapper,
     F,
     Func,
     IntegerField,
@@ -41,15 +42,17 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    Window,
 )
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
-from cities.models import PATH_SEPARATOR, Jurisdiction
+from cities.models import PATH_SEPARATOR, AtlasTotal, Coverage, CoverageSpread, Jurisdiction
 from council import permissions
 from council.models import Coalition, CoalitionMembership, CouncilMembership, Organization
 from initiatives.models import (
@@ -60,7 +63,6 @@ from initiatives.models import (
     Milestone,
     Partnership,
     Plan,
-    PublicationState,
     Sector,
 )
 from initiatives.selectors import (
@@ -78,8 +80,16 @@ STALE_AFTER = datetime.timedelta(days=180)
 # How far ahead the milestone timeline looks.
 UPCOMING_WINDOW = datetime.timedelta(days=90)
 TIMELINE_LIMIT = 50
+# Up to this many initiatives, a subtree's milestones are read from its initiatives.
+SMALL_SUBTREE = 50_000
 INDICATOR_LIMIT = 20
 RECENT_LIMIT = 10
+# Initiatives per page of the jurisdiction page's list.
+INITIATIVES_PER_PAGE = 50
+# The busiest jurisdictions the home page lists and maps; the rest are a search away.
+FEATURED_LIMIT = 200
+# How many peers the jurisdiction page names (the compare link takes them).
+PEERS_NAMED = 2
 COMPARE_MIN = 2
 COMPARE_MAX = 4
 SLUG_PATTERN = re.compile(r"[-a-zA-Z0-9_]{1,120}")
@@ -105,17 +115,16 @@ LIST_ITEM_FIELDS = (
 HEAT_LEVELS = 5
 
 
-def jurisdiction_list_featured() -> QuerySet[Jurisdiction]:
-    """Jurisdictions with at least one published initiative, busiest first."""
+def jurisdiction_list_featured(*, limit: int = FEATURED_LIMIT) -> QuerySet[Jurisdiction]:
+    """
+    The ``limit`` jurisdictions with the most published initiatives of their own,
+    busiest first, each with ``published_initiatives``; from the coverage summary.
+    """
     return (
-        Jurisdiction.objects.annotate(
-            published_initiatives=Count(
-                "initiatives", filter=Q(initiatives__publication_state="published")
-            )
-        )
-        .filter(published_initiatives__gt=0)
+        Jurisdiction.objects.filter(coverage__focus_area__isnull=True, coverage__own__gt=0)
+        .annotate(published_initiatives=F("coverage__own"))
         .select_related("parent")
-        .order_by("-published_initiatives", "name")
+        .order_by("-published_initiatives", "name")[:limit]
     )
 
 
@@ -319,15 +328,30 @@ class FocusAreaReach:
     jurisdictions: int
 
 
+def _own_spread() -> QuerySet[CoverageSpread]:
+    return CoverageSpread.objects.filter(scope=CoverageSpread.Scope.OWN)
+
+
 def atlas_counts() -> AtlasCounts:
-    """Public totals: published initiatives and plans, and where the initiatives are."""
-    initiatives = Initiative.objects.published().aggregate(
-        initiatives=Count("pk"), jurisdictions=Count("jurisdiction", distinct=True)
+    """
+    Public totals: published initiatives and plans, where the initiatives are, and
+    organizations. The first two come from the coverage summary's few hundred
+    spread rows (each jurisdiction with n initiatives of its own adds n), the
+    organizations from their maintained total: no page counts the catalogue.
+    """
+    initiatives = _own_spread().filter(focus_area__isnull=True)
+    totals = initiatives.aggregate(
+        initiatives=Sum(F("initiatives") * F("jurisdictions")), jurisdictions=Sum("jurisdictions")
+    )
+    organizations = (
+        AtlasTotal.objects.filter(name=AtlasTotal.Name.ORGANIZATIONS)
+        .values_list("value", flat=True)
+        .first()
     )
     return AtlasCounts(
-        jurisdictions=initiatives["jurisdictions"],
-        initiatives=initiatives["initiatives"],
-        organizations=Organization.objects.count(),
+        jurisdictions=totals["jurisdictions"] or 0,
+        initiatives=totals["initiatives"] or 0,
+        organizations=organizations or 0,
         plans=Plan.objects.published().count(),
     )
 
@@ -342,17 +366,30 @@ def initiative_list_recent(*, limit: int = RECENT_LIMIT) -> list[Initiative]:
 
 
 def focus_area_reach() -> list[FocusAreaReach]:
-    """Each focus area with its published initiatives and the jurisdictions that run them."""
-    published = Q(initiatives__publication_state=PublicationState.PUBLISHED)
+    """
+    Each focus area with its published initiatives and the jurisdictions that run
+    them, from the coverage summary's spread rows.
+    """
+
+    def total(expression: Any) -> Subquery:
+        summed = (
+            _own_spread()
+            .filter(focus_area=OuterRef("pk"))
+            .order_by()
+            .annotate(_total=Func(expression, function="SUM"))
+            .values("_total")
+        )
+        return Subquery(summed, output_field=IntegerField())
+
     focus_areas = FocusArea.objects.annotate(
-        initiative_count=Count("initiatives", filter=published, distinct=True),
-        jurisdiction_count=Count("initiatives__jurisdiction", filter=published, distinct=True),
+        initiative_total=total(F("initiatives") * F("jurisdictions")),
+        jurisdiction_total=total(F("jurisdictions")),
     ).order_by("position", "slug")
     return [
         FocusAreaReach(
             focus_area=area,
-            initiatives=area.initiative_count,
-            jurisdictions=area.jurisdiction_count,
+            initiatives=area.initiative_total or 0,
+            jurisdictions=area.jurisdiction_total or 0,
         )
         for area in focus_areas
     ]
@@ -450,6 +487,20 @@ class CoverageRow:
 
 
 @dataclass(frozen=True)
+class PeerGroup:
+    """
+    The other jurisdictions of a kind with published initiatives in their subtree:
+    how many, and the first few by name.
+    """
+
+    count: int
+    named: list[Jurisdiction]
+
+    def __len__(self) -> int:
+        return self.count
+
+
+@dataclass(frozen=True)
 class JurisdictionProfile:
     """Everything the jurisdiction page shows beside its filtered initiative list."""
 
@@ -467,7 +518,7 @@ class JurisdictionProfile:
     upcoming: list[Milestone]
     indicators: list[Indicator]
     coverage: list[CoverageRow]
-    peers: list[Jurisdiction]
+    peers: PeerGroup
     freshness: Freshness
     today: datetime.date
     upcoming_until: datetime.date = field(init=False)
@@ -486,13 +537,21 @@ class JurisdictionProfile:
 
 def jurisdiction_children(*, jurisdiction: Jurisdiction, user: Viewer) -> list[Jurisdiction]:
     """Direct children, each with ``initiative_count``: visible initiatives in its subtree."""
-    in_subtree = visible_initiatives(user=user).filter(
-        jurisdiction__path__startswith=OuterRef("path")
-    )
+    count: Subquery | Coalesce
+    if _sees_only_published(user):
+        # The summary holds exactly what the public sees: one index probe per child
+        # instead of counting a state's whole subtree.
+        published = Coverage.objects.filter(
+            jurisdiction=OuterRef("pk"), focus_area__isnull=True
+        ).values("subtree")
+        count = Coalesce(Subquery(published, output_field=IntegerField()), 0)
+    else:
+        in_subtree = visible_initiatives(user=user).filter(
+            jurisdiction__path__startswith=OuterRef("path")
+        )
+        count = _subquery_count(in_subtree)
     return list(
-        jurisdiction.children.defer("boundary")
-        .annotate(initiative_count=_subquery_count(in_subtree))
-        .order_by("name")
+        jurisdiction.children.defer("boundary").annotate(initiative_count=count).order_by("name")
     )
 
 
@@ -525,11 +584,13 @@ def _status_and_budget(
 def _partner_count(user: Viewer, jurisdiction: Jurisdiction) -> int:
     """Distinct organizations leading or partnering in the subtree's visible initiatives."""
     initiatives = _subtree_initiatives(user, jurisdiction)
-    partnered = Partnership.objects.filter(initiative__in=initiatives.values("pk"))
-    return Organization.objects.filter(
-        Q(pk__in=partnered.values("organization_id"))
-        | Q(pk__in=initiatives.values("lead_organization_id"))
-    ).count()
+    partners = Partnership.objects.filter(initiative__in=initiatives.values("pk")).values(
+        "organization_id"
+    )
+    leads = initiatives.filter(lead_organization__isnull=False).values("lead_organization_id")
+    # UNION drops the ids found twice; counting them needs no visit to the organizations,
+    # which the planner otherwise read nearly whole to test their ids against both lists.
+    return partners.order_by().union(leads.order_by()).count()
 
 
 def _plans(user: Viewer, jurisdiction: Jurisdiction) -> list[Plan]:
@@ -605,13 +666,30 @@ def council_seats(*, jurisdiction: Jurisdiction) -> list[CouncilSeat]:
 
 
 def milestone_timeline(
-    *, jurisdiction: Jurisdiction, user: Viewer, today: datetime.date
+    *,
+    jurisdiction: Jurisdiction,
+    user: Viewer,
+    today: datetime.date,
+    initiative_total: int | None = None,
 ) -> tuple[list[Milestone], list[Milestone]]:
     """
     Open milestones of the subtree's visible initiatives: overdue ones (due before
     today) and upcoming ones (due within ``UPCOMING_WINDOW``). Milestones of
     cancelled initiatives are left out: nobody will complete them.
+
+    ``initiative_total``, the subtree's visible initiatives when known, picks the
+    plan: see below.
     """
+    order: list[Any] = ["due_date", "pk"]
+    small = initiative_total is not None and initiative_total <= SMALL_SUBTREE
+    if small and connections[Milestone.objects.db].vendor == "postgresql":
+        # Asked for the first 50 by due date, PostgreSQL walks the due-date index
+        # of every milestone in the Atlas and keeps the few of this subtree: over
+        # a second at a million initiatives for a city. Ordering by an expression
+        # the index cannot serve makes it start from the subtree's initiatives
+        # instead, which for a city or county is a few thousand rows to sort.
+        # A country keeps the index walk, which finds its many rows quickly.
+        order = [ExpressionWrapper(F("due_date") + Value(0), output_field=DateField()), "pk"]
     open_milestones = (
         milestone_list(user=user)
         .filter(
@@ -620,7 +698,7 @@ def milestone_timeline(
         )
         .exclude(initiative__status=Initiative.Status.CANCELLED)
         .select_related("initiative__jurisdiction")
-        .order_by("due_date", "pk")
+        .order_by(*order)
     )
     overdue = list(open_milestones.filter(due_date__lt=today)[:TIMELINE_LIMIT])
     upcoming = list(
@@ -641,105 +719,161 @@ def indicator_charts(*, jurisdiction: Jurisdiction, user: Viewer) -> list[Indica
     )
 
 
-def peer_list(*, jurisdiction: Jurisdiction, user: Viewer) -> list[Jurisdiction]:
+@dataclass(frozen=True)
+class PeerFigures:
+    """What the coverage panel and the peer count read, fetched in one query."""
+
+    # Per focus area (None: all): subtree count → how many jurisdictions of the kind have it.
+    spread: dict[int | None, dict[int, int]]
+    # The jurisdiction's own published subtree counts, per focus area (None: all).
+    published: dict[int | None, int]
+    # The jurisdiction's subtree counts per focus area as the viewer sees them.
+    visible: dict[int, int]
+
+    @property
+    def peer_total(self) -> int:
+        """Jurisdictions of the kind with published initiatives, this one left out."""
+        everyone = sum(self.spread.get(None, {}).values())
+        return everyone - (1 if self.published.get(None) else 0)
+
+
+def peer_figures(*, jurisdiction: Jurisdiction, user: Viewer) -> PeerFigures:
     """
-    Other jurisdictions of the same kind with at least one visible initiative in
-    their subtree. Divisions imported without any record would only dilute the
-    comparison, so they are not peers.
+    From the coverage summary, the spread of the jurisdiction's kind and its own
+    published counts; for a viewer who sees more than the published records
+    (a council, staff), its live counts too. One query, however many peers.
     """
-    return list(
-        _with_visible_initiatives(
-            Jurisdiction.objects.filter(kind=jurisdiction.kind).exclude(pk=jurisdiction.pk), user
-        )
-        # Thousands of places can be peers; the page names two and counts the rest.
-        .only("name", "slug", "kind", "path")
-        .order_by("name")
+    spread_rows = CoverageSpread.objects.filter(
+        scope=CoverageSpread.Scope.SUBTREE, kind=jurisdiction.kind
+    ).values_list("focus_area_id", "initiatives", "jurisdictions")
+    # A spread row counts at least one jurisdiction; 0 and -1 mark the other branches.
+    own_rows = (
+        Coverage.objects.filter(jurisdiction=jurisdiction)
+        .annotate(branch=Value(0))
+        .values_list("focus_area_id", "subtree", "branch")
     )
+    branches: list[QuerySet[Any, Any]] = [own_rows]
+    public = _sees_only_published(user)
+    if not public:
+        through = Initiative.focus_areas.through
+        live_rows: QuerySet[Any, Any] = (
+            through.objects.filter(visibility(user, prefix="initiative__"))
+            .filter(initiative__jurisdiction__path__startswith=jurisdiction.path)
+            .values("focusarea_id")
+            .annotate(n=Count("initiative_id"), branch=Value(-1))
+            .values_list("focusarea_id", "n", "branch")  # type: ignore[misc]
+            .order_by()
+        )
+        branches.append(live_rows)
+    spread: dict[int | None, dict[int, int]] = defaultdict(dict)
+    published: dict[int | None, int] = {}
+    visible: dict[int, int] = {}
+    for area_pk, initiatives, marker in spread_rows.union(*branches, all=True):
+        if marker > 0:
+            spread[area_pk][initiatives] = marker
+        elif marker == 0:
+            published[area_pk] = initiatives
+        else:
+            visible[area_pk] = initiatives
+    if public:
+        # What the public sees is what the summary counts.
+        visible = {area: n for area, n in published.items() if area is not None}
+    return PeerFigures(spread=spread, published=published, visible=visible)
+
+
+def _sees_only_published(user: Viewer) -> bool:
+    """Whether ``user`` sees published records only, as the coverage summary counts them."""
+    return not permissions.is_atlas_staff(user) and not permissions.is_council_member(user)
+
+
+def peer_group(*, jurisdiction: Jurisdiction, figures: PeerFigures | None = None) -> PeerGroup:
+    """
+    Other jurisdictions of the same kind with a published initiative in their
+    subtree. Divisions imported without any record would only dilute the
+    comparison, so they are not peers.
+
+    Counted from the coverage summary: tens of thousands of places can be peers,
+    and the page names the first two.
+    """
+    if figures is None:
+        figures = peer_figures(jurisdiction=jurisdiction, user=None)
+    named = list(
+        Jurisdiction.objects.filter(kind=jurisdiction.kind)
+        .exclude(pk=jurisdiction.pk)
+        .filter(
+            Exists(
+                Coverage.objects.filter(
+                    jurisdiction=OuterRef("pk"), focus_area__isnull=True, subtree__gt=0
+                )
+            )
+        )
+        .only("name", "slug", "kind", "path")
+        .order_by("name")[:PEERS_NAMED]
+    )
+    return PeerGroup(count=figures.peer_total, named=named)
 
 
 def coverage_against_peers(
     *,
     jurisdiction: Jurisdiction,
-    peers: Sequence[Jurisdiction],
     focus_areas: Sequence[FocusArea],
     user: Viewer,
+    figures: PeerFigures | None = None,
 ) -> list[CoverageRow]:
-    """Every focus area: this jurisdiction's count, how many peers cover it, the peer median."""
-    counts = _peer_focus_area_counts(user, jurisdiction, peers)
-    # Thousands of peers, most with nothing in a given area: collect only the
-    # non-zero counts per area and account for the zeros in the median.
-    covering: dict[int, list[int]] = defaultdict(list)
-    for peer in peers:
-        for area_pk, statuses in counts.get(peer.pk, {}).items():
-            total = sum(statuses.values())
-            if total:
-                covering[area_pk].append(total)
-    own = counts.get(jurisdiction.pk, {})
-    return [
-        CoverageRow(
-            focus_area=area,
-            count=sum(own.get(area.pk, {}).values()),
-            peers_covering=len(covering[area.pk]),
-            peer_total=len(peers),
-            peer_median=_median_with_zeros(covering[area.pk], total=len(peers)),
+    """
+    Every focus area: this jurisdiction's count, how many peers cover it, the peer median.
+
+    The jurisdiction's own counts are what ``user`` sees (a council sees its
+    drafts), so the panel agrees with the initiative list. The peer figures are
+    published records for everyone: the kind's spread less this jurisdiction's
+    own published entry, exact however many peers there are.
+    """
+    if figures is None:
+        figures = peer_figures(jurisdiction=jurisdiction, user=user)
+    peer_total = figures.peer_total
+    rows = []
+    for area in focus_areas:
+        among_peers = dict(figures.spread.get(area.pk, {}))
+        mine = figures.published.get(area.pk, 0)
+        if mine and among_peers.get(mine):
+            among_peers[mine] -= 1
+        rows.append(
+            CoverageRow(
+                focus_area=area,
+                count=figures.visible.get(area.pk, 0),
+                peers_covering=sum(among_peers.values()),
+                peer_total=peer_total,
+                peer_median=_median_of_spread(among_peers, total=peer_total),
+            )
         )
-        for area in focus_areas
-    ]
+    return rows
 
 
-def _median_with_zeros(values: list[int], *, total: int) -> float:
+def _median_of_spread(spread: Mapping[int, int], *, total: int) -> float:
     """
-    The median of ``values`` padded with zeros to ``total`` items, as
-    ``statistics.median`` gives it (0 when there is nothing), without building the list.
+    The median of ``total`` values of which ``spread`` gives the non-zero ones
+    (value → how many) and the rest are zeros, as ``statistics.median`` gives it
+    (0 when there is nothing).
     """
-    if not total:
+    if total <= 0:
         return 0
-    ordered = sorted(values)
-    zeros = total - len(ordered)
+    ordered = sorted((value, n) for value, n in spread.items() if n > 0)
+    zeros = total - sum(n for _value, n in ordered)
 
     def at(index: int) -> int:
-        return 0 if index < zeros else ordered[index - zeros]
+        if index < zeros:
+            return 0
+        index -= zeros
+        for value, n in ordered:
+            if index < n:
+                return value
+            index -= n
+        return ordered[-1][0] if ordered else 0
 
     middle = total // 2
     if total % 2:
         return at(middle)
     return (at(middle - 1) + at(middle)) / 2
-
-
-def _visibility_scope(user: Viewer) -> str | None:
-    """A name for what ``user`` sees, shared by many readers; None when it is the user's own."""
-    if permissions.is_atlas_staff(user):
-        return "staff"
-    if permissions.is_council_member(user):
-        return None
-    return "public"
-
-
-def _peer_focus_area_counts(
-    user: Viewer, jurisdiction: Jurisdiction, peers: Sequence[Jurisdiction]
-) -> dict[int, dict[int, dict[str, int]]]:
-    """
-    Focus-area counts of the jurisdiction and its peers, in one query either way.
-
-    The peers' counts take in every initiative of every jurisdiction of the kind,
-    a scan of the whole catalogue, so with ``ATLAS_PEER_COVERAGE_TTL`` set they are
-    shared for that many seconds between the readers who see the same records
-    (the public, or staff). The jurisdiction's own counts are always live: the page
-    never contradicts its own initiative list, and only the peer figures may lag.
-    """
-    ttl = getattr(settings, "ATLAS_PEER_COVERAGE_TTL", 0)
-    scope = _visibility_scope(user)
-    if not ttl or scope is None:
-        return _focus_area_counts(user, [jurisdiction, *peers])
-    key = f"cities:peer-coverage:{scope}:{jurisdiction.kind}"
-    shared: dict[int, dict[int, dict[str, int]]] | None = cache.get(key)
-    if shared is None:
-        counts = _focus_area_counts(user, [jurisdiction, *peers])
-        cache.set(key, counts, ttl)
-        return counts
-    own = _focus_area_counts(user, [jurisdiction], restrict=True)
-    # A peer that gained its first initiative since the figures were taken counts as none.
-    return {**{peer.pk: shared.get(peer.pk, {}) for peer in peers}, **own}
 
 
 def jurisdiction_profile(
@@ -750,8 +884,13 @@ def jurisdiction_profile(
     today = timezone.localdate(now)
     status_counts, budgets, latest_initiative = _status_and_budget(user, jurisdiction)
     plans = _plans(user, jurisdiction)
-    overdue, upcoming = milestone_timeline(jurisdiction=jurisdiction, user=user, today=today)
-    peers = peer_list(jurisdiction=jurisdiction, user=user)
+    overdue, upcoming = milestone_timeline(
+        jurisdiction=jurisdiction,
+        user=user,
+        today=today,
+        initiative_total=sum(n for _label, n in status_counts),
+    )
+    figures = peer_figures(jurisdiction=jurisdiction, user=user)
     return JurisdictionProfile(
         jurisdiction=jurisdiction,
         ancestors=list(jurisdiction.ancestors()),
@@ -767,9 +906,12 @@ def jurisdiction_profile(
         upcoming=upcoming,
         indicators=indicator_charts(jurisdiction=jurisdiction, user=user),
         coverage=coverage_against_peers(
-            jurisdiction=jurisdiction, peers=peers, focus_areas=focus_areas, user=user
+            jurisdiction=jurisdiction,
+            focus_areas=focus_areas,
+            user=user,
+            figures=figures,
         ),
-        peers=peers,
+        peers=peer_group(jurisdiction=jurisdiction, figures=figures),
         freshness=Freshness(
             updated_at=_latest(
                 jurisdiction.updated_at,
@@ -782,16 +924,48 @@ def jurisdiction_profile(
     )
 
 
+class KnownCountPaginator(Paginator):
+    """A Paginator told its count when the caller already has it, saving a COUNT query."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int | None = None) -> None:
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        if self.known_count is not None:
+            return self.known_count
+        return super().count
+
+
+LIST_FILTERS = ("focus_area", "status", "sector")
+
+
+def jurisdiction_list_filtered(filters: Mapping[str, Any]) -> bool:
+    """Whether ``filters`` narrow the jurisdiction page's list below the whole subtree."""
+    return any(filters.get(key) for key in LIST_FILTERS) or (
+        filters.get("include_descendants") == "false"
+    )
+
+
 def jurisdiction_initiatives(
-    *, jurisdiction: Jurisdiction, user: Viewer, filters: Mapping[str, Any]
-) -> list[Initiative]:
+    *,
+    jurisdiction: Jurisdiction,
+    user: Viewer,
+    filters: Mapping[str, Any],
+    page: Any = None,
+    total: int | None = None,
+) -> Page[Initiative]:
     """
-    The visible initiatives of a jurisdiction, through the shared InitiativeFilterSet.
+    One page of the visible initiatives of a jurisdiction, through the shared
+    InitiativeFilterSet, INITIATIVES_PER_PAGE at a time.
 
     Only ``focus_area``, ``status``, ``sector`` and ``include_descendants`` are
     taken from ``filters``; the jurisdiction is always this one, and its
     subtree is included unless ``include_descendants`` says otherwise.
-    Malformed filters raise ValidationError.
+    Malformed filters raise ValidationError. A ``page`` that is not a positive
+    number gives the first page, one past the end the last. ``total``, when the
+    caller knows how many initiatives the unfiltered list holds, spares counting.
     """
     scoped = QueryDict(mutable=True)
     for key in ("focus_area", "status", "sector"):
@@ -815,14 +989,49 @@ def jurisdiction_initiatives(
         .only(*LIST_ITEM_FIELDS)
         .order_by("title", "pk")
     )
-    return list(queryset)
+    known = None if jurisdiction_list_filtered(filters) else total
+    number = _page_number(page)
+    rows, counted = _page_rows(queryset, number)
+    if not rows and number > 1:
+        # Past the end, as an old link after deletions: the last page instead.
+        count = known if known is not None else queryset.count()
+        number = max(1, -(-count // INITIATIVES_PER_PAGE))
+        rows, counted = _page_rows(queryset, number)
+    paginator = KnownCountPaginator(
+        queryset, INITIATIVES_PER_PAGE, count=known if known is not None else counted
+    )
+    return Page(rows, number, paginator)
+
+
+def _page_number(value: Any) -> int:
+    """A page number from a query string: anything but a positive integer is page 1."""
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return 1
+    # More pages than any list holds; the cap keeps the OFFSET a sane integer.
+    return min(max(number, 1), 1_000_000)
+
+
+def _page_rows(queryset: QuerySet[Initiative], number: int) -> tuple[list[Initiative], int]:
+    """
+    One page of ``queryset``'s rows and the whole list's count, in a single query.
+
+    The count rides along as a window over the filtered rows, so a filtered page
+    costs no separate COUNT; it is 0 when the page is empty.
+    """
+    start = (number - 1) * INITIATIVES_PER_PAGE
+    counted = queryset.annotate(list_total=Window(Count("pk")))
+    rows: list[Initiative] = list(counted[start : start + INITIATIVES_PER_PAGE])
+    return rows, (getattr(rows[0], "list_total", 0) if rows else 0)
 
 
 def group_initiatives(
     initiatives: Sequence[Initiative], focus_areas: Sequence[FocusArea]
 ) -> list[FocusAreaGroup]:
     """
-    Initiatives under each focus area, then by status, in taxonomy and status order.
+    Initiatives under each focus area, then by status, in taxonomy and status order
+    (the jurisdiction page groups the page it shows).
 
     An initiative with several focus areas appears under each; one with none
     goes in a last group. Needs ``focus_areas`` prefetched.
@@ -917,10 +1126,26 @@ def jurisdictions_to_compare(*, slugs: Sequence[str]) -> list[Jurisdiction]:
     return [found[slug] for slug in wanted]
 
 
+def _with_initiatives(queryset: QuerySet[Jurisdiction], user: Viewer) -> QuerySet[Jurisdiction]:
+    """
+    The jurisdictions of ``queryset`` with an initiative ``user`` sees in their subtree;
+    for the public, read from the coverage summary rather than the catalogue.
+    """
+    if not _sees_only_published(user):
+        return _with_visible_initiatives(queryset, user)
+    return queryset.filter(
+        Exists(
+            Coverage.objects.filter(
+                jurisdiction=OuterRef("pk"), focus_area__isnull=True, subtree__gt=0
+            )
+        )
+    )
+
+
 def comparison_choices(*, user: Viewer) -> list[Jurisdiction]:
     """Jurisdictions worth comparing: those with a visible initiative in their subtree."""
     return list(
-        _with_visible_initiatives(Jurisdiction.objects.all(), user)
+        _with_initiatives(Jurisdiction.objects.all(), user)
         .only("name", "slug", "kind")
         .order_by("kind", "name")
     )
@@ -1077,6 +1302,9 @@ def coverage_matrix(*, kind: str, user: Viewer, focus_areas: Sequence[FocusArea]
         .order_by("name")
     )
     all_of_kind = Jurisdiction.objects.filter(kind=kind).count()
+    # The matrix still counts the catalogue: a bulk write that skipped the summary
+    # shows here at once. It can read Coverage the way comparison_choices does
+    # once every bulk path rebuilds the summary.
     counts = _focus_area_counts(user, jurisdictions)
     values = {
         (j.pk, area.pk): sum(counts[j.pk].get(area.pk, {}).values())

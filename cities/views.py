@@ -91,17 +91,22 @@ def home(request: HttpRequest) -> HttpResponse:
 def jurisdiction_detail(request: HttpRequest, slug: str) -> HttpResponse:
     jurisdiction = selectors.jurisdiction_get(slug=slug)
     focus_areas = selectors.focus_areas_ordered()
-    errors: dict[str, list[str]] = {}
-    try:
-        initiatives = selectors.jurisdiction_initiatives(
-            jurisdiction=jurisdiction, user=request.user, filters=request.GET
-        )
-    except ValidationError as error:
-        initiatives = []
-        errors = _error_dict(error, field="focus_area")
     profile = selectors.jurisdiction_profile(
         jurisdiction=jurisdiction, user=request.user, focus_areas=focus_areas
     )
+    errors: dict[str, list[str]] = {}
+    page = None
+    try:
+        page = selectors.jurisdiction_initiatives(
+            jurisdiction=jurisdiction,
+            user=request.user,
+            filters=request.GET,
+            page=request.GET.get("page"),
+            total=profile.initiative_total,
+        )
+    except ValidationError as error:
+        errors = _error_dict(error, field="focus_area")
+    initiatives: list[Initiative] = list(page.object_list) if page is not None else []
     return render(
         request,
         "cities/jurisdiction_detail.html",
@@ -109,7 +114,11 @@ def jurisdiction_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "jurisdiction": jurisdiction,
             "profile": profile,
             "groups": _grouped_items(initiatives, focus_areas, jurisdiction=jurisdiction),
-            "initiative_count": len(initiatives),
+            "page": page,
+            "page_range": (
+                list(page.paginator.get_elided_page_range(page.number)) if page is not None else []
+            ),
+            "initiative_count": page.paginator.count if page is not None else 0,
             "errors": errors,
             "focus_areas": focus_areas,
             "sectors": selectors.sectors_ordered(),
@@ -120,7 +129,7 @@ def jurisdiction_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 "sector": request.GET.get("sector", ""),
                 "include_descendants": request.GET.get("include_descendants", "true"),
             },
-            "filtered": any(request.GET.get(key) for key in ("focus_area", "status", "sector")),
+            "filtered": any(request.GET.get(key) for key in selectors.LIST_FILTERS),
         },
         status=400 if errors else 200,
     )

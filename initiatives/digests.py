@@ -346,6 +346,7 @@ def load_changes(period: Period, *, now: datetime.datetime | None = None) -> Per
             initiative__publication_state=PublicationState.PUBLISHED,
         )
         .select_related("initiative__jurisdiction")
+        .defer("initiative__search_document")
         .order_by("-due_date", "-pk")
     )
     changes: list[_Change] = []

@@ -10,6 +10,9 @@ parameters (``?focus_area=a&focus_area=b``) match any of the values.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import Any
+
 import django_filters
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -33,6 +36,13 @@ from initiatives.models import (
     Sector,
 )
 from initiatives.search import search_initiatives
+
+
+def nothing_chosen(value: Collection[Any]) -> bool:
+    """True when a multiple-choice filter got no value; never runs a query."""
+    if isinstance(value, QuerySet):
+        return value.query.is_empty()
+    return not value
 
 
 def _visible_initiatives(request: HttpRequest | None) -> QuerySet[Initiative]:
@@ -100,10 +110,12 @@ class InitiativeFilterSet(JurisdictionScopedFilterSet):
         fields: list[str] = []
 
     # Subqueries rather than joins, so no row repeats and no DISTINCT is needed.
+    # An empty choice arrives as ``none()``, not []: testing it with ``not value`` would run
+    # it as a query on every request.
     def filter_focus_area(
         self, queryset: QuerySet[Initiative], name: str, value: list[FocusArea]
     ) -> QuerySet[Initiative]:
-        if not value:
+        if nothing_chosen(value):
             return queryset
         through = Initiative.focus_areas.through.objects.filter(focusarea__in=value)
         return queryset.filter(pk__in=through.values("initiative_id"))
@@ -111,7 +123,7 @@ class InitiativeFilterSet(JurisdictionScopedFilterSet):
     def filter_sector(
         self, queryset: QuerySet[Initiative], name: str, value: list[Sector]
     ) -> QuerySet[Initiative]:
-        if not value:
+        if nothing_chosen(value):
             return queryset
         through = Initiative.sectors.through.objects.filter(sector__in=value)
         return queryset.filter(pk__in=through.values("initiative_id"))

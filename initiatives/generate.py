@@ -62,6 +62,7 @@ from django.core.management.color import no_style
 from django.db import DatabaseError, connection, models, transaction
 from django.utils.text import slugify
 
+from cities.coverage import coverage_rebuild
 from cities.models import Jurisdiction
 from cities.services import DivisionImportError, divisions_import
 from config.page_cache import bump_generation
@@ -419,7 +420,8 @@ ALL_TABLES = (ORGANIZATIONS, *INITIATIVE_TABLES, SUBSCRIPTIONS, TARGETS)
 def check_tables() -> None:
     """Fail loudly when a model gained a column the generator does not fill."""
     for table in ALL_TABLES:
-        wanted = {str(f.column) for f in table.model._meta.concrete_fields}
+        # A generated column is PostgreSQL's to fill (the search document), not COPY's.
+        wanted = {str(f.column) for f in table.model._meta.concrete_fields if not f.generated}
         if wanted != set(table.columns):
             raise GenerationError(
                 f"The generator's columns for {table.name} are out of step with the model: "
@@ -1115,7 +1117,11 @@ def generate_data(
             for name in loaded:
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(name)}")
         lap("analyze")
-    # Rows went in by COPY and raw inserts, which no signal sees: make cached pages stale.
+    # Rows went in by COPY and raw inserts, which no signal sees: recount the public
+    # coverage summary, and make cached pages stale.
+    rebuilt = coverage_rebuild()
+    lap("coverage summary")
+    progress(f"Coverage summary: {rebuilt.coverage_rows:,} rows.")
     if bump_generation():
         progress("Cached pages marked stale.")
     else:

@@ -4,9 +4,13 @@ from typing import Any, ClassVar, Self
 
 import pycountry
 from django.conf import settings
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.expressions import Combinable
+from django.db.models.sql.compiler import SQLCompiler
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -184,6 +188,49 @@ class Plan(Authored):
         return reverse("initiatives:plan-detail", kwargs={"slug": self.slug})
 
 
+# Records come in English and in French, so the document is read through both
+# configurations; the title weighs most (A), then the summary (B), then the
+# description (C).
+TEXT_SEARCH_CONFIGS = ("english", "french")
+WEIGHTED_FIELDS = (("title", "A"), ("summary", "B"), ("description", "C"))
+
+
+class SearchDocument(models.Func):
+    """
+    The weighted English-and-French text-search document of an initiative.
+
+    ``Initiative.search_document`` stores it, so that matching and ranking read
+    one column instead of parsing the text of every matching row again. Only
+    PostgreSQL has text search: elsewhere the column holds NULL, and search
+    falls back to substring matches (see initiatives.search).
+    """
+
+    template = "%(expressions)s"
+    output_field = SearchVectorField()
+
+    def __init__(self) -> None:
+        parts = [
+            SearchVector(name, weight=weight, config=config)
+            for config in TEXT_SEARCH_CONFIGS
+            for name, weight in WEIGHTED_FIELDS
+        ]
+        document: Combinable = parts[0]
+        for part in parts[1:]:
+            document = document + part
+        super().__init__(document)
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        return "NULL", ()
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        sql, params = super().as_sql(compiler, connection, **extra_context)
+        return sql, tuple(params)
+
+
 class Initiative(Authored):
     """One thing a jurisdiction does to lead in the digital era."""
 
@@ -295,9 +342,19 @@ class Initiative(Authored):
         editable=False,
         help_text=_("The reviewer's comment when the record was last returned."),
     )
+    # Kept by the database on every write (migration initiatives 0007 indexes
+    # it); derived from the text, so the history leaves it out.
+    search_document = models.GeneratedField(
+        expression=SearchDocument(),
+        output_field=SearchVectorField(),
+        db_persist=True,
+        verbose_name=_("search document"),
+    )
 
     objects = InitiativeQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[focus_areas, sectors])
+    history = HistoricalRecords(
+        m2m_fields=[focus_areas, sectors], excluded_fields=["search_document"]
+    )
 
     # The status as read from the database; None for an unsaved initiative.
     _loaded_status: str | None = None

@@ -6,9 +6,11 @@ title (A) above the summary (B) and the description (C), once through the
 English and once through the French text-search configuration, since records
 come in both languages; the query is read with ``websearch_to_tsquery`` in
 both configurations and ORed, so "numériques" finds "numérique" and
-"libraries" finds "library". The GIN index ``initiative_search`` (migration
-initiatives 0003) holds exactly :func:`initiative_document`, which is what
-lets the planner use it: the two must stay identical.
+"libraries" finds "library". The document is stored, in the generated column
+``Initiative.search_document`` (see ``initiatives.models.SearchDocument``),
+and the GIN index ``initiative_search`` (migration initiatives 0007) holds
+it: matching reads the index and ranking reads the column, so neither parses
+the text again.
 
 Jurisdiction and organization names are matched by substring and, on
 PostgreSQL, by trigram similarity (pg_trgm), so "Chicgo" still finds Chicago;
@@ -21,6 +23,14 @@ prefers title matches. The facets are the same everywhere.
 Facets count over the current result set, each one leaving out its own filter
 (picking "Active" does not hide the other statuses' counts). Every count is one
 GROUP BY query, whatever the number of initiatives or facet values.
+
+A common word matches a large share of the catalogue, and counting all of its
+matches would read every one of them, once per count. So the page counts its
+results up to COUNT_LIMIT and says "more than" past it, and each facet counts
+the first FACET_SAMPLE initiatives of its set, with a note on the page when a
+count may be cut short. Past COUNT_LIMIT matches, relevance is judged among
+the COUNT_LIMIT most recently updated ones (see CappedPaginator), and the page
+says so; up to it, and in every other order, all matches are sorted.
 """
 
 from __future__ import annotations
@@ -33,11 +43,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.postgres.search import (
-    CombinedSearchVector,
     SearchQuery,
     SearchQueryCombinable,
     SearchRank,
-    SearchVector,
     TrigramSimilarity,
 )
 from django.core.paginator import Page, Paginator
@@ -54,15 +62,15 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.expressions import Combinable
 from django.db.models.functions import ExtractYear, Greatest, Lower, Upper
 from django.http import QueryDict
+from django.utils.functional import cached_property
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import PATH_SEPARATOR, Jurisdiction
 from council.models import Organization
-from initiatives.models import FocusArea, Initiative, Partnership, Sector
+from initiatives.models import TEXT_SEARCH_CONFIGS, FocusArea, Initiative, Partnership, Sector
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
@@ -76,8 +84,12 @@ NAME_MATCH_LIMIT = 5
 # Facets with an open-ended list of values show the largest few.
 JURISDICTION_FACET_LIMIT = 40
 ORGANIZATION_FACET_LIMIT = 15
-TEXT_SEARCH_CONFIGS = ("english", "french")
-WEIGHTED_FIELDS = (("title", "A"), ("summary", "B"), ("description", "C"))
+# Counting or ranking every match of a common word reads every matching row: the
+# page counts up to COUNT_LIMIT and says "more than" beyond (a hundred pages),
+# ranks the COUNT_LIMIT most recent matches past it, and each facet counts at most
+# FACET_SAMPLE of its initiatives; the page says so each time.
+COUNT_LIMIT = 2_000
+FACET_SAMPLE = 2_000
 # Names are also matched word by word, so "broadband in Chicago" lists Chicago;
 # short words ("in", "de") would match too much.
 NAME_WORD_MIN_LENGTH = 4
@@ -98,25 +110,6 @@ def clip_query(text: str) -> str:
 # ------------------------------------------------------------------------------
 # Initiatives: full text
 # ------------------------------------------------------------------------------
-
-
-def initiative_document() -> CombinedSearchVector:
-    """
-    The weighted English-and-French document of an initiative.
-
-    Migration initiatives 0003 indexes this very expression; any change here
-    needs a new index, or the GIN index stops being used.
-    """
-    parts = [
-        SearchVector(name, weight=weight, config=config)
-        for config in TEXT_SEARCH_CONFIGS
-        for name, weight in WEIGHTED_FIELDS
-    ]
-    document: Combinable = parts[0]
-    for part in parts[1:]:
-        document = document + part
-    # SearchVector + SearchVector is a CombinedSearchVector; the stubs only say Combinable.
-    return cast(CombinedSearchVector, document)
 
 
 def initiative_query(text: str) -> SearchQueryCombinable:
@@ -143,10 +136,8 @@ def search_initiatives(queryset: QuerySet[Initiative], text: str) -> QuerySet[In
         return queryset
     if _is_postgresql(queryset):
         query = initiative_query(text)
-        return (
-            queryset.alias(search_document=initiative_document())
-            .filter(search_document=query)
-            .annotate(search_rank=SearchRank(F("search_document"), query))
+        return queryset.filter(search_document=query).annotate(
+            search_rank=SearchRank(F("search_document"), query)
         )
     return _search_initiatives_by_substring(queryset, text)
 
@@ -274,6 +265,8 @@ class Facets:
     organizations_left_out: int
     start_years: list[YearBucket]
     undated: int
+    # True when some counts may cover only FACET_SAMPLE of their initiatives.
+    sampled: bool = False
 
     @property
     def jurisdiction_rows(self) -> list[JurisdictionNode]:
@@ -301,17 +294,27 @@ FACET_FILTERS: Mapping[str, frozenset[str]] = {
 }
 
 
-def initiative_facets(filterset: InitiativeFilterSet, *, base: QuerySet[Initiative]) -> Facets:
+# Facets whose own set cannot be sized from their counts once their filter is on.
+UNSIZED_FACETS = ("jurisdiction", "focus_area", "sector", "organization")
+
+
+def initiative_facets(
+    filterset: InitiativeFilterSet, *, base: QuerySet[Initiative], matches: int
+) -> Facets:
     """
     Facet counts for the initiatives ``filterset`` leaves of ``base``.
 
     Costs eight queries, whatever the data: two for jurisdictions and two for
-    organizations, one for each other facet.
+    organizations, one for each other facet. Each counts the first
+    FACET_SAMPLE initiatives found, not all of them, so that a common word
+    does not cost a pass over a large part of the catalogue per facet.
+    ``matches`` is the number of results (as far as it was counted); the
+    facets are marked ``sampled`` when any count may have been cut short.
     """
 
     def ids(facet: str) -> QuerySet[Any]:
         rows = filterset.filter_queryset_without(base, FACET_FILTERS[facet])
-        return rows.order_by().values("pk")
+        return rows.order_by().values("pk")[:FACET_SAMPLE]
 
     cleaned = filterset.form.cleaned_data
     jurisdictions, jurisdictions_left_out = _jurisdiction_facet(
@@ -325,6 +328,16 @@ def initiative_facets(filterset: InitiativeFilterSet, *, base: QuerySet[Initiati
         after=cleaned.get("start_date_after"),
         before=cleaned.get("start_date_before"),
     )
+    statuses = _status_facet(ids("status"), selected=cleaned.get("status") or [])
+    # A facet leaves its own filter out, so its set can be larger than the
+    # results: statuses and start years each count every initiative once, which
+    # sizes their sets; the others' sets are the results' unless their filter is on.
+    sampled = (
+        matches >= FACET_SAMPLE
+        or sum(option.count for option in statuses) >= FACET_SAMPLE
+        or sum(bucket.count for bucket in start_years) + undated >= FACET_SAMPLE
+        or any(cleaned.get(name) for name in UNSIZED_FACETS)
+    )
     return Facets(
         selected_jurisdiction=cleaned.get("jurisdiction"),
         jurisdictions=jurisdictions,
@@ -337,12 +350,13 @@ def initiative_facets(filterset: InitiativeFilterSet, *, base: QuerySet[Initiati
             Sector.objects.filter(initiatives__in=ids("sector")),
             selected=cleaned.get("sector") or [],
         ),
-        statuses=_status_facet(ids("status"), selected=cleaned.get("status") or []),
+        statuses=statuses,
         selected_organization=cleaned.get("organization"),
         organizations=organizations,
         organizations_left_out=organizations_left_out,
         start_years=start_years,
         undated=undated,
+        sampled=sampled,
     )
 
 
@@ -588,7 +602,10 @@ def initiative_search(*, data: QueryDict, user: Viewer = None) -> SearchOutcome:
         .prefetch_related("focus_areas")
         .order_by(*ORDERINGS[sort])
     )
-    page, page_error = _page(Paginator(results, PAGE_SIZE), data.get("page"))
+    paginator = CappedPaginator(
+        results, PAGE_SIZE, limit=COUNT_LIMIT, rank_recent=sort == "relevance"
+    )
+    page, page_error = _page(paginator, data.get("page"))
     if page_error:
         errors["page"] = [page_error]
 
@@ -597,7 +614,7 @@ def initiative_search(*, data: QueryDict, user: Viewer = None) -> SearchOutcome:
         query_was_clipped=clipped,
         sort=sort,
         page=page,
-        facets=initiative_facets(filterset, base=base),
+        facets=initiative_facets(filterset, base=base, matches=paginator.count),
         jurisdictions=jurisdictions_named(query) if query else [],
         organizations=organizations_named(query) if query else [],
         errors=errors,
@@ -605,7 +622,85 @@ def initiative_search(*, data: QueryDict, user: Viewer = None) -> SearchOutcome:
     )
 
 
-def _page(paginator: Paginator[Initiative], number: str | None) -> tuple[Page[Initiative], str]:
+# Django's Paginator is generic only to the type checker.
+if TYPE_CHECKING:
+    _InitiativePaginator = Paginator[Initiative]
+else:
+    _InitiativePaginator = Paginator
+
+
+class CappedPaginator(_InitiativePaginator):
+    """
+    Pages of results that counts up to ``limit`` of them, in one query.
+
+    Past the limit, ``count`` is ``limit + 1`` and ``is_capped`` is true: the
+    page says "more than" and offers the pages of the first ``limit`` results.
+
+    With ``rank_recent``, a capped search ranks only the ``limit`` most recently
+    updated matches (``ranks_recent`` says so, and the page with it). No index gives
+    rows in ``ts_rank`` order, so ranking every match of a common word reads all of
+    them: 380,000 rows and over a second for "broadband" at a million initiatives.
+    The most recent matches are read from the ``updated_at`` index instead, checking
+    each row's stored document, and stop at the limit.
+    """
+
+    def __init__(
+        self,
+        object_list: QuerySet[Initiative],
+        per_page: int,
+        *,
+        limit: int,
+        rank_recent: bool = False,
+    ) -> None:
+        super().__init__(object_list, per_page)
+        self.results = object_list
+        self.limit = limit
+        self.rank_recent = rank_recent
+
+    @property
+    def ranks_recent(self) -> bool:
+        return self.rank_recent and self.is_capped
+
+    @cached_property
+    def count(self) -> int:
+        # COUNT over a LIMITed subquery: the scan stops at limit + 1 rows.
+        # Neither the order nor the rank matters to a count: without them the
+        # scan stops at the limit instead of ranking every match first.
+        matches = self.results.order_by().values("pk")
+        return matches[: self.limit + 1].count()
+
+    @property
+    def is_capped(self) -> bool:
+        return self.count > self.limit
+
+    def page(self, number: int | str) -> Page[Initiative]:
+        """
+        A page of results, its rows picked by a narrow query inside the page's own.
+
+        The ordered window of ids is found first, without the joins of
+        ``select_related``: otherwise every match would be joined to its
+        jurisdiction and organization before the sort kept twenty of them.
+        """
+        page = super().page(number)
+        window = cast("QuerySet[Initiative]", page.object_list).values("pk")
+        if self.ranks_recent:
+            recent = self.results.order_by("-updated_at", "-pk").values("pk")[: self.limit]
+            bottom = (page.number - 1) * self.per_page
+            window = self.results.filter(pk__in=recent).values("pk")[
+                bottom : bottom + self.per_page
+            ]
+        page.object_list = self.results.filter(pk__in=window)
+        return page
+
+    @cached_property
+    def num_pages(self) -> int:
+        if self.is_capped:
+            # The pages that hold the first ``limit`` results.
+            return -(-self.limit // int(self.per_page))
+        return super().num_pages
+
+
+def _page(paginator: CappedPaginator, number: str | None) -> tuple[Page[Initiative], str]:
     """The requested page, or the first one with a message saying why not."""
     error = ""
     wanted = 1
@@ -617,6 +712,11 @@ def _page(paginator: Paginator[Initiative], number: str | None) -> tuple[Page[In
         else:
             if wanted < 1:
                 error = gettext("Page: enter a whole number, such as 2.")
+            elif wanted > paginator.num_pages and paginator.is_capped:
+                error = gettext(
+                    "Page: only the first %(pages)s pages of results can be shown; "
+                    "narrow the search to see the others."
+                ) % {"pages": paginator.num_pages}
             elif wanted > paginator.num_pages:
                 error = ngettext(
                     "Page: there is no page %(number)s; the results fill %(pages)s page.",

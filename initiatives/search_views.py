@@ -20,6 +20,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "errors": outcome.errors,
         "sorts": engine.SORTS,
         "max_query_length": engine.MAX_QUERY_LENGTH,
+        "facet_sample": engine.FACET_SAMPLE,
         "raw": {name: request.GET.get(name, "") for name in RAW_FIELDS},
         # A date input cannot hold what is not an ISO date; a text box shows it back for correction.
         "date_as_text": [

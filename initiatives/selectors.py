@@ -66,8 +66,11 @@ def _apply_filters(
 
 
 def visible_initiatives(*, user: Viewer = None) -> QuerySet[Initiative]:
-    """The initiatives ``user`` may read, with nothing related loaded."""
-    return Initiative.objects.filter(visibility(user))
+    """
+    The initiatives ``user`` may read, with nothing related loaded, nor the stored search
+    document: kilobytes a row that only the database reads (initiatives.search).
+    """
+    return Initiative.objects.filter(visibility(user)).defer("search_document")
 
 
 def initiative_list(
@@ -144,8 +147,10 @@ def initiative_get(*, slug: str, user: Viewer = None) -> Initiative:
 
 def milestone_list(*, user: Viewer = None) -> QuerySet[Milestone]:
     """Milestones of the initiatives ``user`` may read."""
-    return Milestone.objects.filter(visibility(user, prefix="initiative__")).select_related(
-        "initiative"
+    return (
+        Milestone.objects.filter(visibility(user, prefix="initiative__"))
+        .select_related("initiative")
+        .defer("initiative__search_document")
     )
 
 
@@ -154,6 +159,7 @@ def indicator_list(*, user: Viewer = None) -> QuerySet[Indicator]:
     return (
         Indicator.objects.filter(visibility(user, prefix="initiative__"))
         .select_related("initiative")
+        .defer("initiative__search_document")
         .prefetch_related("measurements")
     )
 

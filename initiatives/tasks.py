@@ -2,8 +2,10 @@
 Background work for initiatives: the nightly open-data dump, digests and owed emails.
 
 Tasks stay thin: they take ids and call ``initiatives.delivery``, whose ledgers
-make a task that runs twice (redelivered after a worker died, retried, or
-enqueued by a second run) send nothing twice.
+make a task that runs twice (retried, or enqueued by a second run) send nothing
+twice. A digest chunk redelivered after its worker died mid-chunk is the one
+exception: the digests of that chunk the SMTP server had already accepted go out
+again, since a chunk's ledger rows are settled together once it is sent.
 """
 
 from celery import shared_task

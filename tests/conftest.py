@@ -25,6 +25,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cities.models import Jurisdiction
 from council.models import CouncilMembership
+
+# Autouse: the coverage summary follows each write at once, since a test's transaction
+# never commits (see the module).
+from tests.cities.coverage_fixtures import coverage_summary_follows_writes  # noqa: F401
 from tests.factories import CouncilMembershipFactory, JurisdictionFactory, UserFactory
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -155,10 +155,6 @@ ATLAS_PAGE_CACHE = _page_cache == "on"
 ATLAS_PAGE_CACHE_SECONDS = env.int("ATLAS_PAGE_CACHE_SECONDS", default=600)
 if ATLAS_PAGE_CACHE_SECONDS <= 0:
     raise ImproperlyConfigured("ATLAS_PAGE_CACHE_SECONDS must be a positive number of seconds.")
-# A city page compares the city with every peer of its kind, a count over the whole
-# catalogue; the peers' figures are shared for this many seconds (0: computed each time).
-# The city's own figures are always live.
-ATLAS_PEER_COVERAGE_TTL = env.int("ATLAS_PEER_COVERAGE_TTL", default=300)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -410,7 +406,10 @@ LOG_FORMAT: str = env("LOG_FORMAT", default="text")
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.request_id.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "config.request_id.RequestIdFilter"},
+        "once_per_interval": {"()": "config.log_filters.OncePerInterval", "seconds": 10},
+    },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
         "json": {
@@ -427,6 +426,10 @@ LOGGING: dict[str, Any] = {
         }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # The cache errors django-redis swallows (DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS).
+        "django_redis.cache": {"filters": ["once_per_interval"]},
+    },
 }
 
 # ------------------------------------------------------------------------------
@@ -563,6 +566,11 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-page-cache": {
         "task": "initiatives.cache_tasks.sweep_page_cache",
         "schedule": crontab(),
+    },
+    # The coverage summary from scratch, in case a refresh failed after its commit.
+    "rebuild-coverage": {
+        "task": "cities.tasks.rebuild_coverage",
+        "schedule": crontab(hour=3, minute=45),
     },
 }
 

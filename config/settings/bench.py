@@ -46,10 +46,11 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
 # as a failed request): wrk gives up after 2 s anyway, and a statement left running would
 # take the database from the measurements that follow.
 BENCH_STATEMENT_TIMEOUT_MS = env.int("BENCH_STATEMENT_TIMEOUT_MS", default=2000)
-DATABASES["default"]["OPTIONS"] = {
-    **DATABASES["default"].get("OPTIONS", {}),
-    "options": f"-c statement_timeout={BENCH_STATEMENT_TIMEOUT_MS}",
-}
+_options = DATABASES["default"].setdefault("OPTIONS", {})
+# Added to what the base settings pass (jit=off among them), not in their place.
+_options["options"] = " ".join(
+    filter(None, [_options.get("options"), f"-c statement_timeout={BENCH_STATEMENT_TIMEOUT_MS}"])
+)
 
 # Where the runner stores the bytes captured from the Atlas for each case; the floor view
 # (bench.views) and nginx serve them.

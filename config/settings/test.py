@@ -18,8 +18,6 @@ CACHES = {
 }
 # Pages are rendered afresh unless a test turns the page cache on (tests/config/test_page_cache.py).
 ATLAS_PAGE_CACHE = False
-# Nothing clears the cache between tests, so shared peer figures would leak across them.
-ATLAS_PEER_COVERAGE_TTL = 0
 # Eager by default; CELERY_TASK_ALWAYS_EAGER=false lets a real worker take the tasks from the
 # Redis of REDIS_URL (the integration tests).
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)

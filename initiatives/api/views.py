@@ -7,9 +7,13 @@ from typing import Any
 
 from django.db import models
 from django.db.models import QuerySet
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from config.api.viewsets import AtlasModelViewSet, AtlasReadOnlyViewSet
 from initiatives import selectors, services
+from initiatives.api.rows import COLUMNS as ROW_COLUMNS
+from initiatives.api.rows import InitiativeRows
 from initiatives.api.serializers import (
     FocusAreaSerializer,
     IndicatorSerializer,
@@ -52,7 +56,35 @@ class InitiativeViewSet(AtlasModelViewSet):
         return selectors.initiative_list(user=self.request.user)
 
     def expand_queryset(self, queryset: QuerySet[Any], expand: Collection[str]) -> QuerySet[Any]:
+        if not expand:
+            # InitiativeRows reads the taxa's slugs itself, as bare pairs.
+            return queryset.prefetch_related(None)
         return selectors.initiative_expand(queryset, expand=expand, user=self.request.user)
+
+    def get_queryset(self) -> QuerySet[Any]:
+        queryset = super().get_queryset()
+        if self.action in ("list", "retrieve") and not self.requested_expand:
+            queryset = queryset.only(*ROW_COLUMNS)
+        return queryset
+
+    # Reads without an expansion skip the serializer, which still renders every expansion.
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if self.requested_expand:
+            return super().list(request, *args, **kwargs)
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        if page is None:
+            return Response(self._rows.represent(list(queryset)))
+        return self.get_paginated_response(self._rows.represent(page))
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if self.requested_expand:
+            return super().retrieve(request, *args, **kwargs)
+        return Response(self._rows.represent([self.get_object()])[0])
+
+    @property
+    def _rows(self) -> InitiativeRows:
+        return InitiativeRows(self.request, fields=self.requested_fields)
 
     def creation_target(self, data: dict[str, Any]) -> models.Model:
         return Initiative(jurisdiction=data["jurisdiction"])

@@ -185,3 +185,23 @@ def test_a_failing_atlas_fails_its_ratio_even_without_a_floor(results: dict[str,
     judged = verdicts(results)
     assert judged["city_vs_floor"] is False
     assert judged["city_cached_vs_floor"] is None  # the cached Atlas did not fail
+
+
+def test_the_report_links_each_case_profile(results: dict[str, Any]) -> None:
+    results["profiles"] = {
+        "list": {
+            "path": "/api/v1/initiatives/?page_size=50",
+            "file": "bench/profiles/list.txt",
+            "requests": 20,
+            "statuses": {"200": 20},
+            "warm_status": 200,
+            "ms_per_request": 12.345,
+        }
+    }
+    markdown = report.render_markdown(results)
+    assert "## Profiles" in markdown
+    assert "| API list, first page | 20 | 12.35 | 200: 20 | [bench/profiles/list.txt]" in markdown
+
+
+def test_no_profiles_no_section(results: dict[str, Any]) -> None:
+    assert "## Profiles" not in report.render_markdown(results)

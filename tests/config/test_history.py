@@ -14,6 +14,8 @@ DOMAIN_APPS = ("cities", "initiatives", "council")
 # Logs and ledgers: an event is written once; a delivery row only moves from
 # pending to sent or failed, and keeps its own attempts and errors.
 APPEND_ONLY = frozenset({"ChangeEvent", "DigestDelivery", "OutgoingEmail", "ReminderDelivery"})
+# Counts derived from the catalogue (cities.coverage), rebuilt from it at any time.
+DERIVED = frozenset({"Coverage", "CoverageSpread", "AtlasTotal"})
 
 
 def domain_models() -> list[type[models.Model]]:
@@ -23,7 +25,7 @@ def domain_models() -> list[type[models.Model]]:
         for model in apps.get_app_config(app).get_models()
         if not model.__name__.startswith("Historical")
         and not model._meta.auto_created
-        and model.__name__ not in APPEND_ONLY
+        and model.__name__ not in APPEND_ONLY | DERIVED
     ]
 
 

@@ -21,6 +21,7 @@ print(json.dumps({
     "eager": settings.CELERY_TASK_ALWAYS_EAGER,
     "mailer": settings.MAILERS["default"],
     "debug": settings.DEBUG,
+    "db_options": settings.DATABASES["default"].get("OPTIONS", {}).get("options", ""),
 }))
 """
 
@@ -90,3 +91,15 @@ def test_production_starts_with_its_secrets_and_without_debug():
         "config.settings.production", SECRET_KEY="x" * 50, ALLOWED_HOSTS="atlas.example.org"
     )
     assert found["debug"] is False
+
+
+def test_the_bench_keeps_the_base_connection_options():
+    """The bench adds its statement timeout to the base options (JIT off), not in their place."""
+    found = probe(
+        "config.settings.bench",
+        DATABASE_URL="postgres://atlas@127.0.0.1:5432/atlas",
+        SECRET_KEY="x" * 50,
+        ALLOWED_HOSTS="127.0.0.1",
+        BENCH_STATEMENT_TIMEOUT_MS="1500",
+    )
+    assert found["db_options"] == "-c jit=off -c statement_timeout=1500"

@@ -25,8 +25,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
-import subprocess
 import tempfile
 import threading
 import time
@@ -43,6 +41,7 @@ from django.core.management.color import no_style
 from django.db import connections
 from django.utils import translation
 
+from bench.harness import Server, ServerError, free_port
 from tests.delivery.broker import publishing_to
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -64,13 +63,6 @@ def require(condition: bool, reason: str) -> None:
     if in_ci():
         pytest.fail(f"{reason} (CI must provide it)", pytrace=False)
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def wait_for(
@@ -138,9 +130,18 @@ class RedisServer:
     """A private redis-server on a free loopback port, without persistence."""
 
     def __init__(self, workdir: Path) -> None:
+        assert REDIS_SERVER
         self.port = free_port()
         self.workdir = workdir
-        self.process: subprocess.Popen[bytes] | None = None
+        self.server = Server(
+            [
+                *(REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--dir", str(workdir)),
+            ],
+            ready_url=f"tcp://127.0.0.1:{self.port}",
+            timeout_s=10,
+            stop_timeout_s=10,
+        )
 
     @property
     def url(self) -> str:
@@ -152,24 +153,8 @@ class RedisServer:
         return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2)
 
     def start(self) -> None:
-        assert REDIS_SERVER
-        self.process = subprocess.Popen(  # noqa: S603 - fixed binary and arguments
-            [
-                REDIS_SERVER,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        self.server.start()
+        # Listening is not answering: Redis may still be loading.
         wait_for(self.ping, timeout=10, what="redis-server to answer")
 
     def ping(self) -> bool:
@@ -179,15 +164,7 @@ class RedisServer:
             return False
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self.process = None
+        self.server.stop()
 
     def idle(self) -> bool:
         """No message waiting and none taken but unacknowledged: every task has finished."""
@@ -361,75 +338,58 @@ def smtp(smtp_server: tuple[SmtpRecorder, int]) -> Iterator[SmtpRecorder]:
 class Worker:
     """A real ``celery worker`` process group with two prefork children."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, broker_port: int) -> None:
         self.env = env
         self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
+        self.broker_port = broker_port
+        self.server: Server | None = None
         self.starts = 0
+
+    @property
+    def running(self) -> bool:
+        return self.server is not None
 
     def start(self) -> None:
         require(CELERY.exists(), f"{CELERY} is missing: run make install")
         self.starts += 1
-        mark = self.log.stat().st_size if self.log.exists() else 0
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603 - fixed program and arguments
-                [
-                    str(CELERY),
-                    "-A",
-                    "config",
-                    "worker",
-                    "--pool",
-                    "prefork",
-                    "--concurrency",
-                    "2",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                    "--loglevel",
-                    "INFO",
-                    "--hostname",
-                    f"atlas-test-{self.starts}@%h",
-                ],
-                cwd=REPO_ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                # Its own process group: SIGKILL to the group kills the children too.
-                start_new_session=True,
-            )
-
-        def ready() -> bool:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                pytest.fail(f"the worker exited at start:\n{self.output()[-4000:]}")
-            with self.log.open("rb") as log:
-                log.seek(mark)
-                return b" ready." in log.read()
-
-        wait_for(ready, timeout=60, interval=0.2, what="the Celery worker to start")
+        self.server = Server(
+            [
+                *(str(CELERY), "-A", "config", "worker", "--pool", "prefork"),
+                *("--concurrency", "2", "--without-gossip", "--without-mingle"),
+                *("--without-heartbeat", "--loglevel", "INFO"),
+                *("--hostname", f"atlas-test-{self.starts}@%h"),
+            ],
+            # The broker answering is a given; the worker's own " ready." is what counts.
+            ready_url=f"tcp://127.0.0.1:{self.broker_port}",
+            ready_log_text=" ready.",
+            env=self.env,
+            cwd=str(REPO_ROOT),
+            log_path=str(self.log),
+            timeout_s=60,
+            stop_timeout_s=20,
+        )
+        try:
+            self.server.start()
+        except ServerError as error:
+            self.server = None
+            pytest.fail(f"the worker did not start: {error}")
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
     def kill(self) -> None:
         """SIGKILL the whole worker: main process and children, no goodbye."""
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-        self.process = None
+        assert self.server is not None
+        os.killpg(self.server.pid, signal.SIGKILL)
+        # Reaps the dead process; the group is gone, so nothing more is signalled.
+        self.server.stop()
+        self.server = None
 
     def stop(self) -> None:
-        if self.process is None:
+        if self.server is None:
             return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        except ProcessLookupError:
-            pass
-        self.process = None
+        self.server.stop()
+        self.server = None
 
 
 @pytest.fixture(scope="module")
@@ -457,7 +417,7 @@ def worker(
         PYTHONUNBUFFERED="1",
     )
     log = Path(tempfile.mkdtemp(prefix="atlas-worker-")) / "worker.log"
-    running = Worker(env, log)
+    running = Worker(env, log, redis_server.port)
     running.start()
     try:
         yield running
@@ -470,11 +430,11 @@ def live(
     transactional_db: None, broker: RedisServer, worker: Worker, smtp: SmtpRecorder
 ) -> Iterator[Live]:
     """Everything running, the queue empty and the SMTP recorder cleared."""
-    if worker.process is None:
+    if not worker.running:
         worker.start()
     yield Live(redis=broker, worker=worker, smtp=smtp)
     # The worker must be idle before transactional_db empties the tables under it.
-    if broker.ping() and worker.process is not None:
+    if broker.ping() and worker.running:
         wait_for(broker.idle, timeout=60, what="the worker to finish its tasks")
 
 

@@ -150,12 +150,15 @@ def thousands(atlas_map: Any) -> None:
         OrganizationFactory.build(name=f"Company {n}", slug=f"company-{n}") for n in range(3000)
     )
     with connection.cursor() as cursor:
+        # Rows inserted since the index was built wait in its pending list until a
+        # vacuum merges them; a catalogue at rest has them merged.
+        cursor.execute("SELECT gin_clean_pending_list('initiative_search'::regclass)")
         for table in ("initiatives_initiative", "cities_jurisdiction", "council_organization"):
             cursor.execute(f"ANALYZE {table}")
 
 
 def test_the_full_text_search_uses_the_gin_index(thousands, no_seqscan):
-    """The filter repeats the indexed expression exactly, so the planner can use it."""
+    """The filter reads the stored document, which the GIN index holds."""
     queryset = search.search_initiatives(visible_initiatives(), "broadband")
     assert "initiative_search" in plan_of(queryset)
 
