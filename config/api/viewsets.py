@@ -711,15 +711,19 @@ class AtlasViewSet(ConditionalResponseMixin, GenericViewSet[Any], ABC):
 class AtlasReadOnlyViewSet(AtlasViewSet):
     """List and retrieve."""
 
+    def represent(self, records: Any, *, many: bool) -> Any:
+        """What a read answers for ``records``: the serializer's output, unless a resource says."""
+        return self.get_serializer(records, many=many).data
+
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         if page is None:
-            return Response(self.get_serializer(queryset, many=True).data)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+            return Response(self.represent(queryset, many=True))
+        return self.get_paginated_response(self.represent(page, many=True))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(self.get_serializer(self.get_object()).data)
+        return Response(self.represent(self.get_object(), many=False))
 
 
 class AtlasModelViewSet(AtlasReadOnlyViewSet):

@@ -7,8 +7,6 @@ from typing import Any
 
 from django.db import models
 from django.db.models import QuerySet
-from rest_framework.request import Request
-from rest_framework.response import Response
 
 from config.api.viewsets import AtlasModelViewSet, AtlasReadOnlyViewSet
 from initiatives import selectors, services
@@ -68,23 +66,11 @@ class InitiativeViewSet(AtlasModelViewSet):
         return queryset
 
     # Reads without an expansion skip the serializer, which still renders every expansion.
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def represent(self, records: Any, *, many: bool) -> Any:
         if self.requested_expand:
-            return super().list(request, *args, **kwargs)
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        if page is None:
-            return Response(self._rows.represent(list(queryset)))
-        return self.get_paginated_response(self._rows.represent(page))
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        if self.requested_expand:
-            return super().retrieve(request, *args, **kwargs)
-        return Response(self._rows.represent([self.get_object()])[0])
-
-    @property
-    def _rows(self) -> InitiativeRows:
-        return InitiativeRows(self.request, fields=self.requested_fields)
+            return super().represent(records, many=many)
+        rows = InitiativeRows(self.request, fields=self.requested_fields)
+        return rows.represent(list(records)) if many else rows.represent([records])[0]
 
     def creation_target(self, data: dict[str, Any]) -> models.Model:
         return Initiative(jurisdiction=data["jurisdiction"])
